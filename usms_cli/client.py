@@ -1,0 +1,305 @@
+"""The one place that speaks HTTP to the USMS API.
+
+Delivery rule (SMS is not idempotent): a send is retried only when the request provably did not
+reach the server (connection refused, DNS failure, connect timeout) or the API said it throttled
+(HTTP 429, RetCode 153). After the request was written, anything else (read timeout, dropped
+connection, 5xx, an answer that is not USMS JSON) is *unknown*: reported, never resent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from usms_cli import __version__
+from usms_cli.core import redact
+
+if TYPE_CHECKING:
+    import requests
+
+Status = Literal["accepted", "rejected", "unknown", "not_sent"]
+
+USER_AGENT = f"usms-cli/{__version__}"
+MAX_BODY = 4 * 1024 * 1024  # an API answer larger than this is not a USMS answer
+THROTTLED_RETCODE = 153
+BASE_DELAY = 0.5  # seconds; the first retry waits up to this long (full jitter), doubling after
+
+
+@dataclass
+class ApiResult:
+    """The outcome of one API call, already classified."""
+
+    status: Status
+    ret_code: int | None = None
+    message: str | None = None
+    body: dict[str, Any] | None = None
+    request_id: str | None = None
+    http_status: int | None = None
+    attempts: int = 0
+    error: str | None = None  # our own plain-words description when there is no API message
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "accepted"
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4  # first try + 3 retries
+    base_delay: float = field(default_factory=lambda: BASE_DELAY)
+    max_delay: float = 20.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Full-jitter exponential backoff; ``Retry-After`` is honoured as a floor."""
+        backoff: float = random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+        if retry_after is not None:
+            return min(max(retry_after, backoff), 120.0)
+        return backoff
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return max(0.0, seconds)
+
+
+class Client:
+    """A keep-alive session to one base URL. Not thread-safe for ``verbose`` ordering only."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        *,
+        retry: RetryPolicy | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.log = log
+        self._session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            import requests
+
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            session.headers["Accept"] = "application/json"
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def call(self, form: Mapping[str, str], *, idempotent: bool) -> ApiResult:
+        """POST one signed form. Retries only what is safe for ``idempotent``."""
+        attempt = 0
+        while True:
+            attempt += 1
+            result, retry_after, retryable = self._once(form, idempotent=idempotent)
+            result.attempts = attempt
+            if not retryable or attempt >= self.retry.attempts:
+                return result
+            wait = self.retry.delay(attempt - 1, retry_after)
+            if self.log:
+                self.log(f"retrying in {wait:.1f}s ({result.error or result.message})")
+            self.retry.sleep(wait)
+
+    def _once(
+        self, form: Mapping[str, str], *, idempotent: bool
+    ) -> tuple[ApiResult, float | None, bool]:
+        import requests
+
+        action = form.get("Action", "?")
+        if self.log:
+            self.log(f"> POST {self.base_url}  Action={action}")
+            for key, value in redact(dict(form)).items():
+                self.log(f">   {key}={value}")
+        try:
+            response = self.session.post(
+                self.base_url,
+                data=dict(form),
+                timeout=(min(self.timeout, 10.0), self.timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.ConnectTimeout:
+            return ApiResult("not_sent", error="timed out connecting to the API"), None, True
+        except requests.exceptions.SSLError:
+            return (
+                ApiResult("not_sent", error="TLS handshake with the API failed (certificate?)"),
+                None,
+                False,
+            )
+        except requests.exceptions.ProxyError:
+            return ApiResult("not_sent", error="could not connect through the proxy"), None, True
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                return ApiResult("not_sent", error=_connect_reason(exc)), None, True
+            return (
+                ApiResult("unknown", error="the connection dropped before the API answered"),
+                None,
+                idempotent,
+            )
+        except requests.exceptions.ReadTimeout:
+            return (
+                ApiResult("unknown", error=f"no answer within {self.timeout:g}s (read timeout)"),
+                None,
+                idempotent,
+            )
+        except requests.exceptions.RequestException as exc:
+            return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
+        try:
+            return self._classify(response, idempotent=idempotent)
+        finally:
+            response.close()
+
+    def _classify(
+        self, response: requests.Response, *, idempotent: bool
+    ) -> tuple[ApiResult, float | None, bool]:
+        import requests
+
+        request_id = response.headers.get("X-UCLOUD-REQUEST-UUID")
+        status = response.status_code
+        try:
+            raw = _read_capped(response)
+        except requests.exceptions.RequestException:
+            result = ApiResult(
+                "unknown",
+                error=f"the connection dropped while reading the answer (HTTP {status})",
+                request_id=request_id,
+                http_status=status,
+            )
+            return result, None, idempotent
+        if self.log:
+            self.log(f"< HTTP {status}  X-UCLOUD-REQUEST-UUID={request_id or '-'}")
+            preview = raw[:2000].decode("utf-8", "replace") if raw is not None else "<too large>"
+            self.log(f"< {preview}")
+
+        def made(
+            kind: Status,
+            ret_code: int | None = None,
+            message: str | None = None,
+            body: dict[str, Any] | None = None,
+            error: str | None = None,
+        ) -> ApiResult:
+            return ApiResult(
+                kind,
+                ret_code,
+                message,
+                body,
+                request_id=request_id,
+                http_status=status,
+                error=error,
+            )
+
+        if status == 429:
+            result = made("not_sent", error="throttled by the API (HTTP 429)")
+            return result, _retry_after(response.headers.get("Retry-After")), True
+        if 300 <= status < 400:
+            where = response.headers.get("Location", "?")
+            error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
+            return made("unknown", error=error), None, False
+        if raw is None:
+            return made("unknown", error="the answer was larger than 4 MiB"), None, idempotent
+        body = _parse_body(raw)
+        if body is None:
+            what = "an empty answer" if not raw.strip() else "an answer that is not USMS JSON"
+            return made("unknown", error=f"HTTP {status} with {what}"), None, idempotent
+        ret_code = _ret_code(body.get("RetCode"))
+        text = body.get("Message")
+        message = text if isinstance(text, str) else None
+        if ret_code is None:
+            error = f"HTTP {status}: answer without a RetCode"
+            return made("unknown", body=body, error=error), None, idempotent
+        if ret_code == 0 and status < 300:
+            return made("accepted", ret_code, message, body), None, False
+        if ret_code == THROTTLED_RETCODE:
+            result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
+            return result, _retry_after(response.headers.get("Retry-After")), True
+        return made("rejected", ret_code, message, body), None, False
+
+
+def _read_capped(response: requests.Response) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_body(raw: bytes) -> dict[str, Any] | None:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _ret_code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the error happened while establishing the connection (nothing was written)."""
+    from urllib3.exceptions import NewConnectionError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError):
+            return True
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+            continue
+        args = getattr(current, "args", ())
+        nested = next((a for a in args if isinstance(a, BaseException)), None)
+        current = nested or current.__cause__ or current.__context__
+    return False
+
+
+def _connect_reason(exc: BaseException) -> str:
+    from urllib3.exceptions import NameResolutionError
+
+    text = repr(exc)
+    if "NameResolutionError" in text or isinstance(
+        getattr(exc, "__cause__", None), NameResolutionError
+    ):
+        return "could not resolve the API host name (DNS)"
+    if "Connection refused" in text or "ECONNREFUSED" in text or "Errno 111" in text:
+        return "connection refused by the API host"
+    return "could not connect to the API host"

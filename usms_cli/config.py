@@ -1,0 +1,177 @@
+"""Settings resolution: command-line flag > environment > ``.env`` file > built-in default.
+
+Each resolved value remembers where it came from, so messages can say "UCLOUD_PRIVATE_KEY from
+./.env" without ever showing the value. Pure except for reading the ``.env`` file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from usms_cli.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.ucloud.cn"
+DEFAULT_TIMEOUT = 30.0
+
+# setting name -> environment variables, first set wins
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "public_key": ("UCLOUD_PUBLIC_KEY",),
+    "private_key": ("UCLOUD_PRIVATE_KEY",),
+    "project_id": ("UCLOUD_PROJECT_ID",),
+    "base_url": ("UCLOUD_API_BASE_URL", "UCLOUD_BASE_URL"),
+    "timeout": ("UCLOUD_TIMEOUT_SECOND",),
+    "template_id": ("USMS_TEMPLATE_ID",),
+    "sig_content": ("USMS_SIG_CONTENT",),
+}
+
+DEFAULTS: dict[str, str] = {"base_url": DEFAULT_BASE_URL, "timeout": str(int(DEFAULT_TIMEOUT))}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a request needs. ``private_key`` is excluded from ``repr``."""
+
+    public_key: str | None
+    private_key: str | None = field(repr=False)
+    project_id: str | None
+    base_url: str
+    timeout: float
+    template_id: str | None
+    sig_content: str | None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def has_credentials(self) -> bool:
+        return bool(self.public_key) and bool(self.private_key)
+
+
+def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
+    """Values of a ``.env`` file (no interpolation, nothing put into ``os.environ``)."""
+    if not path.exists():
+        if required:
+            raise ConfigError(f"--env-file {path}: no such file")
+        return {}
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory, not a .env file")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8 text") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: contains NUL bytes; not a .env file")
+    import io
+
+    from dotenv import dotenv_values
+
+    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _pick(
+    name: str,
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    dotenv_label: str,
+) -> tuple[str | None, str]:
+    flag = flags.get(name)
+    if flag is not None and flag != "":
+        return flag, "command line"
+    for var in ENV_NAMES.get(name, ()):
+        value = environ.get(var)
+        if value:
+            return value, f"environment {var}"
+    for var in ENV_NAMES.get(name, ()):
+        value = dotenv.get(var)
+        if value:
+            return value, f"{dotenv_label} {var}"
+    if name in DEFAULTS:
+        return DEFAULTS[name], "default"
+    return None, "not set"
+
+
+def resolve(
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    env_file: Path | None,
+    cwd: Path,
+) -> Settings:
+    """Resolve every setting.
+
+    ``env_file`` is ``--env-file``; without it ``cwd/.env`` is read if present.
+    """
+    if env_file is not None:
+        dotenv = read_env_file(env_file, required=True)
+        label = str(env_file)
+    else:
+        dotenv = read_env_file(cwd / ".env", required=False)
+        label = "./.env"
+    values: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for name in ENV_NAMES:
+        values[name], sources[name] = _pick(name, flags, environ, dotenv, label)
+    base_url = check_base_url(values["base_url"] or DEFAULT_BASE_URL)
+    timeout = parse_timeout(values["timeout"] or str(DEFAULT_TIMEOUT), sources["timeout"])
+    return Settings(
+        public_key=values["public_key"],
+        private_key=values["private_key"],
+        project_id=values["project_id"],
+        base_url=base_url,
+        timeout=timeout,
+        template_id=values["template_id"],
+        sig_content=values["sig_content"],
+        sources=sources,
+    )
+
+
+def parse_timeout(text: str, source: str = "--timeout") -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"timeout from {source} is not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0 or value > 600:
+        raise ConfigError(f"timeout from {source} must be between 0 and 600 seconds, got {text!r}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Accept ``https://host[:port][/path]``, or ``http://`` only for a loopback host."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"base URL {url!r} is not a valid URL") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"base URL {url!r} must look like https://api.ucloud.cn",
+            hint="set --base-url or UCLOUD_API_BASE_URL to an https:// URL",
+        )
+    if parts.username or parts.password:
+        raise ConfigError("base URL must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"base URL {url!r} must not have a query string or fragment")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"refusing plain http:// to {parts.hostname}: the request carries your signature and "
+            "recipients, so it must use https:// (http is allowed only for 127.0.0.1/localhost)"
+        )
+    return url

@@ -1,0 +1,109 @@
+"""Building USMS requests: pure functions, no I/O.
+
+``build_send`` turns one chunk of recipients plus the message settings into the exact
+parameters of a SendUSMSMessage call; ``signing.signed_params`` then adds PublicKey and Signature.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from usms_cli.errors import InputError
+
+MAX_NUMBERS_PER_SEND = 1000
+MAX_SESSIONS_PER_RECEIPT = 100
+MAX_USER_ID = 32
+
+T = TypeVar("T")
+
+_EXTEND_CODE = re.compile(r"[0-9]{1,12}")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What is sent to every recipient: template, signature, params and optional tags."""
+
+    template_id: str
+    sig_content: str | None
+    params: tuple[str, ...] = ()
+    extend_code: str | None = None
+    user_id: str | None = None
+    project_id: str | None = None
+
+
+def check_message(message: Message, numbers: Sequence[str]) -> None:
+    """Raise :class:`InputError` for anything the API would refuse that we can tell up front."""
+    if not message.template_id or not message.template_id.strip():
+        raise InputError(
+            "no template: give -t/--template-id or set USMS_TEMPLATE_ID",
+        )
+    if not message.sig_content and any(not n.startswith("(") for n in numbers):
+        raise InputError(
+            "no signature: mainland China numbers need -s/--sig-content (or USMS_SIG_CONTENT)",
+        )
+    if message.sig_content and ("【" in message.sig_content or "】" in message.sig_content):
+        raise InputError("the signature is given without 【】: the service adds them")
+    if message.extend_code is not None and not _EXTEND_CODE.fullmatch(message.extend_code):
+        raise InputError(f"--extend-code must be digits only, got {message.extend_code!r}")
+    if message.user_id is not None:
+        if len(message.user_id) > MAX_USER_ID:
+            raise InputError(f"--user-id is {len(message.user_id)} characters; at most 32 allowed")
+        if "'" in message.user_id or any(ord(ch) > 0xFFFF for ch in message.user_id):
+            raise InputError("--user-id must not contain single quotes or emoji")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items, in order."""
+    if size < 1:
+        raise ValueError("size must be positive")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def build_send(message: Message, numbers: Sequence[str]) -> dict[str, Any]:
+    """Parameters of one SendUSMSMessage request (before PublicKey/Signature)."""
+    params: dict[str, Any] = {"Action": "SendUSMSMessage"}
+    if message.project_id:
+        params["ProjectId"] = message.project_id
+    params["PhoneNumbers"] = list(numbers)
+    if message.sig_content:
+        params["SigContent"] = message.sig_content
+    params["TemplateId"] = message.template_id
+    if message.params:
+        params["TemplateParams"] = list(message.params)
+    if message.extend_code:
+        params["ExtendCode"] = message.extend_code
+    if message.user_id:
+        params["UserId"] = message.user_id
+    return params
+
+
+def build_receipt_query(session_nos: Sequence[str], project_id: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"Action": "GetUSMSSendReceipt"}
+    if project_id:
+        params["ProjectId"] = project_id
+    params["SessionNoSet"] = list(session_nos)
+    return params
+
+
+REDACTED = "<redacted>"
+
+
+def redact(flat: dict[str, str]) -> dict[str, str]:
+    """A copy safe to print: Signature hidden, PublicKey shortened."""
+    shown = dict(flat)
+    if "Signature" in shown:
+        shown["Signature"] = REDACTED
+    if "PublicKey" in shown:
+        shown["PublicKey"] = mask_key(shown["PublicKey"])
+    return shown
+
+
+def mask_key(key: str) -> str:
+    """Enough of a public key to recognise it, not enough to use it."""
+    if len(key) <= 8:
+        return "****"
+    return f"{key[:4]}…{key[-4:]}"

@@ -1,0 +1,38 @@
+"""Exit codes and the exceptions that carry a user-ready message to the one error funnel."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The process exit status. Documented in README ("Exit codes") and ``usms --help``."""
+
+    OK = 0  # every request accepted
+    REJECTED = 1  # the API refused (nothing accepted)
+    USAGE = 2  # bad usage, input or configuration; nothing was sent
+    PARTIAL = 3  # some requests accepted, some not
+    UNREACHABLE = 4  # the API could not be reached; nothing was sent
+    UNKNOWN = 5  # a request was written but no usable answer came back: it may have been sent
+    INTERNAL = 70  # a bug in usms-cli (EX_SOFTWARE); --debug shows the traceback
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class UsmsError(Exception):
+    """An expected failure with a message meant for the user (never holds a secret)."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or []
+
+
+class InputError(UsmsError):
+    """Recipients, parameters or files are wrong: nothing is sent."""
+
+
+class ConfigError(UsmsError):
+    """Credentials, endpoint or other settings are missing or wrong: nothing is sent."""

@@ -1,0 +1,93 @@
+"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from usms_cli.errors import InputError
+from usms_cli.phones import Entry, InvalidPhone, parse_csv_lines, parse_lines, split_argument
+
+STDIN = "-"
+
+
+def gather(
+    arguments: Iterable[str],
+    files: Iterable[str],
+    *,
+    column: str | None = None,
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Entry]:
+    """Every entry, in the order given: positional arguments first, then each file."""
+    for position, argument in enumerate(arguments, start=1):
+        yield from split_argument(argument, f"argument {position}")
+    used_stdin = False
+    for name in files:
+        if name == STDIN:
+            if used_stdin:
+                raise InputError("-f - (standard input) was given twice")
+            used_stdin = True
+            if stdin is None:
+                import sys
+
+                stdin = sys.stdin.buffer
+            yield from _read(stdin, "<stdin>", csv_mode=column is not None, column=column)
+        else:
+            path = Path(name)
+            handle = _open(path)
+            with handle:
+                csv_mode = column is not None or path.suffix.lower() == ".csv"
+                yield from _read(handle, name, csv_mode=csv_mode, column=column)
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file of numbers")
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+
+
+def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+    number = 0
+    try:
+        for number, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
+            yield line
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{source}: not valid UTF-8 near line {number + 1}",
+            hint="save the file as UTF-8 (with or without BOM)",
+        ) from None
+    finally:
+        text.detach()
+
+
+def _read(binary: IO[bytes], source: str, *, csv_mode: bool, column: str | None) -> Iterator[Entry]:
+    try:
+        if csv_mode:
+            yield from parse_csv_lines(_lines(binary, source), source, column)
+        else:
+            yield from parse_lines(_lines(binary, source), source)
+    except InvalidPhone as exc:
+        raise InputError(str(exc)) from None
+    except csv.Error as exc:
+        raise InputError(f"{source}: not a readable CSV file ({exc})") from None
+
+
+def stdin_is_terminal() -> bool:
+    import sys
+
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False

@@ -1,0 +1,270 @@
+"""Phone-number parsing and normalisation: pure functions, no I/O.
+
+Wire format (what SendUSMSMessage accepts):
+- a mainland China mobile is sent as its plain 11 digits (``13800000000``);
+- any other number is sent as ``(CC)national`` (``(1)4155550100``, ``(852)91234567``).
+
+Input is forgiving: spaces, dashes, dots and parentheses are tolerated, and ``+CC``, ``00CC``,
+``(CC)``, ``(00CC)`` and (for China only) a bare ``86`` prefix are understood.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+__all__ = [
+    "COUNTRY_CODES",
+    "Entry",
+    "Invalid",
+    "InvalidPhone",
+    "Recipients",
+    "collect",
+    "normalize",
+    "parse_csv_lines",
+    "parse_lines",
+    "split_argument",
+]
+
+# ITU-T E.164 geographic country calling codes (the same set as libphonenumber's metadata,
+# without the non-geographic 8xx/9xx service codes). They form a prefix code, so the country
+# code of ``+CCC...`` is the one prefix of it that is in this set.
+COUNTRY_CODES: frozenset[str] = frozenset(
+    """
+    1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63
+    64 65 66 81 82 84 86 90 91 92 93 94 95 98 211 212 213 216 218 220 221 222 223 224 225 226 227
+    228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250
+    251 252 253 254 255 256 257 258 260 261 262 263 264 265 266 267 268 269 290 291 297 298 299
+    350 351 352 353 354 355 356 357 358 359 370 371 372 373 374 375 376 377 378 380 381 382 383
+    385 386 387 389 420 421 423 500 501 502 503 504 505 506 507 508 509 590 591 592 593 594 595
+    596 597 598 599 670 672 673 674 675 676 677 678 679 680 681 682 683 685 686 687 688 689 690
+    691 692 850 852 853 855 856 880 886 960 961 962 963 964 965 966 967 968 970 971 972 973 974
+    975 976 977 992 993 994 995 996 998
+    """.split()
+)
+
+_MAINLAND = re.compile(r"1[0-9]{10}")
+_DIGITS = re.compile(r"[0-9]+")
+# Separators people type inside a number: spaces (incl. no-break and ideographic), dashes, dots.
+_SEPARATORS = str.maketrans("", "", " \t\u00a0\u3000-\u2010\u2011\u2012\u2013.")
+_LEADING_CODE = re.compile(r"\(\s*(\+|00)?([0-9]{1,4})\s*\)(.*)", re.DOTALL)
+_LETTER = re.compile(r"[^\W\d_]")
+_PIECE_SPLIT = re.compile(r"[,;\uff0c\uff1b\r\n]+")
+
+
+class InvalidPhone(ValueError):
+    """A number that cannot be sent; ``str()`` is the reason in plain words."""
+
+
+def _international(code: str, national: str) -> str:
+    if code == "86":
+        if _MAINLAND.fullmatch(national):
+            return national
+        raise InvalidPhone("a +86 number must be a mainland mobile: 11 digits starting with 1")
+    if code not in COUNTRY_CODES:
+        raise InvalidPhone(f"unknown country code +{code}")
+    if code == "1" and len(national) != 10:
+        raise InvalidPhone("a +1 number needs 10 digits after the country code")
+    if not 4 <= len(national) <= 14 or len(code) + len(national) > 15:
+        raise InvalidPhone(
+            f"wrong length for a +{code} number ({len(national)} digits after +{code})"
+        )
+    return f"({code}){national}"
+
+
+def _split_code(digits: str) -> tuple[str, str]:
+    for size in (1, 2, 3):
+        if digits[:size] in COUNTRY_CODES:
+            return digits[:size], digits[size:]
+    raise InvalidPhone(f"unknown country code +{digits[:3]}")
+
+
+def normalize(raw: str) -> str:
+    """Return the wire form of one phone number, or raise :class:`InvalidPhone`."""
+    text = raw.strip()
+    if not text:
+        raise InvalidPhone("empty")
+    if _LETTER.search(text):
+        raise InvalidPhone("contains letters")
+    bracketed = _LEADING_CODE.fullmatch(text)
+    if bracketed:
+        prefix, code, rest = bracketed.groups()
+        national = rest.translate(_SEPARATORS).replace("(", "").replace(")", "")
+        if not _DIGITS.fullmatch(national or "x"):
+            raise InvalidPhone("only digits may follow the country code")
+        if prefix is None and code.startswith("00"):
+            code = code[2:]
+        return _international(code, national)
+    compact = text.translate(_SEPARATORS).replace("(", "").replace(")", "")
+    if compact.startswith("+"):
+        digits = compact[1:]
+        international = True
+    elif compact.startswith("00"):
+        digits = compact[2:]
+        international = True
+    else:
+        digits = compact
+        international = False
+    if not _DIGITS.fullmatch(digits or "x"):
+        raise InvalidPhone(
+            "not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)"
+        )
+    if international:
+        code, national = _split_code(digits)
+        return _international(code, national)
+    if _MAINLAND.fullmatch(digits):
+        return digits
+    if len(digits) == 13 and digits.startswith("86") and _MAINLAND.fullmatch(digits[2:]):
+        return digits[2:]
+    if digits.startswith("1") and len(digits) != 11:
+        raise InvalidPhone(f"wrong length: a mainland mobile has 11 digits, this has {len(digits)}")
+    raise InvalidPhone(
+        "no country code: mainland mobiles have 11 digits starting with 1; "
+        "write other numbers as +CC… or (CC)…"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One recipient as typed, with where it came from (for error messages)."""
+
+    text: str
+    source: str
+    line: int | None = None
+
+    def where(self) -> str:
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    entry: Entry
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.entry.where()}: {self.entry.text!r}: {self.reason}"
+
+
+def split_argument(text: str, source: str, line: int | None = None) -> Iterator[Entry]:
+    """Split one argument or file line into entries.
+
+    Commas, semicolons and newlines always separate numbers. Within a piece, spaces are part of
+    the number when the whole piece is one valid number (``+86 138 0000 0000``); otherwise they
+    separate numbers (``13800000000 13900000000``).
+    """
+    for piece in _PIECE_SPLIT.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        tokens = piece.split()
+        if len(tokens) > 1:
+            try:
+                normalize(piece)
+            except InvalidPhone:
+                if any(_valid(token) for token in tokens):
+                    for token in tokens:
+                        yield Entry(token, source, line)
+                    continue
+        yield Entry(piece, source, line)
+
+
+def _valid(text: str) -> bool:
+    try:
+        normalize(text)
+    except InvalidPhone:
+        return False
+    return True
+
+
+def parse_lines(lines: Iterable[str], source: str) -> Iterator[Entry]:
+    """Entries of a plain list: one number per line, blank lines and ``#`` comments ignored."""
+    for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.lstrip("\ufeff")
+        line = line.split("#", 1)[0]
+        if line.strip():
+            yield from split_argument(line, source, number)
+
+
+def parse_csv_lines(
+    lines: Iterable[str], source: str, column: str | None = None
+) -> Iterator[Entry]:
+    """Entries of one CSV column: the first, or ``column`` (a header name or a 1-based index).
+
+    A header row is skipped: always when ``column`` is a name, otherwise when the first row's cell
+    is not a phone number.
+    """
+    reader = csv.reader(_strip_bom(lines))
+    index = 0
+    by_name = column is not None and not column.strip().isdigit()
+    if column is not None and not by_name:
+        index = int(column) - 1
+        if index < 0:
+            raise InvalidPhone("--column index starts at 1")
+    header_checked = False
+    for row in reader:
+        number = reader.line_num
+        if not row or not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
+            continue
+        if by_name:
+            assert column is not None
+            names = [cell.strip().lower() for cell in row]
+            wanted = column.strip().lower()
+            if wanted not in names:
+                raise InvalidPhone(
+                    f"{source}:{number}: no column named {column!r} in the header row"
+                )
+            index = names.index(wanted)
+            by_name = False
+            header_checked = True
+            continue
+        cell = row[index].strip() if index < len(row) else ""
+        if not header_checked:
+            header_checked = True
+            if not cell or _LETTER.search(cell):
+                continue  # a header row such as "phone,name"
+        if cell:
+            yield Entry(cell, source, number)
+    if by_name:
+        raise InvalidPhone(f"{source}: empty file, no header row with a column named {column!r}")
+
+
+def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        yield line
+
+
+@dataclass(slots=True)
+class Recipients:
+    """Unique wire numbers in input order, and what was dropped on the way."""
+
+    numbers: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    invalid: list[Invalid] = field(default_factory=list)
+    invalid_count: int = 0
+
+
+def collect(entries: Iterable[Entry], keep_invalid: int = 20) -> Recipients:
+    """Normalise and de-duplicate in order; keep details of the first ``keep_invalid`` errors."""
+    result = Recipients()
+    seen: set[str] = set()
+    for entry in entries:
+        try:
+            number = normalize(entry.text)
+        except InvalidPhone as exc:
+            result.invalid_count += 1
+            if len(result.invalid) < keep_invalid:
+                result.invalid.append(Invalid(entry, str(exc)))
+            continue
+        if number in seen:
+            result.duplicates += 1
+            continue
+        seen.add(number)
+        result.numbers.append(number)
+    return result
