@@ -202,6 +202,30 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Parse, validate, build and sign; send nothing.")
     ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Send through a local sandbox started for this command (throwaway keys; "
+            "no account, nothing leaves this machine).",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="After sending, wait for delivery receipts (see usms receipt)."
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option("--wait-timeout", metavar="SECONDS", help="With --wait: give up after this."),
+    ] = 600.0,
+    wait_interval: Annotated[
+        float,
+        typer.Option(
+            "--wait-interval", metavar="SECONDS", help="With --wait: first pause between checks."
+        ),
+    ] = 5.0,
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -235,6 +259,261 @@ def send(
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             verbose=verbose,
+            sandbox=sandbox,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            wait_interval=wait_interval,
+        )
+
+    _finish(output, run, debug=debug)
+
+
+RECEIPT_EPILOG = (
+    "Receipts usually arrive within seconds but can take minutes (UCloud advises asking again "
+    "5-10 minutes after sending). --wait checks after --interval seconds, then backs off by 1.5x "
+    "up to one minute between checks, until every phone has a final result or --timeout "
+    "(default 600 s) passes.\n\n"
+    "Exit codes: 0 all delivered · 1 any failed (or the API refused the query) · 2 bad usage "
+    "· 4 API unreachable · 5 some results still unknown."
+)
+
+
+@app.command(epilog=RECEIPT_EPILOG)
+def receipt(
+    session_nos: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SESSION_NO...", help="SessionNo(s) printed by usms send.", show_default=False
+        ),
+    ],
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Poll until every phone has a final result.")
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            "--wait-timeout",
+            metavar="SECONDS",
+            help="With --wait: give up after this many seconds.",
+        ),
+    ] = 600.0,
+    interval: Annotated[
+        float,
+        typer.Option(
+            "--interval", metavar="SECONDS", help="With --wait: first pause between checks."
+        ),
+    ] = 5.0,
+    project_id: ProjectOpt = None,
+    base_url: BaseUrlOpt = None,
+    env_file: EnvFileOpt = None,
+    json_mode: JsonOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Print only 'phone<TAB>result' lines.")
+    ] = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show delivery receipts (GetUSMSSendReceipt, 100 SessionNos per request)."""
+    from usms_cli.render import Output
+
+    output = Output(json_mode=json_mode, quiet=quiet)
+    flags = {"project_id": project_id, "base_url": base_url}
+
+    def run() -> ExitCode:
+        from usms_cli.commands import run_receipt
+
+        return run_receipt(
+            output,
+            flags=flags,
+            env_file=env_file,
+            session_nos=session_nos,
+            wait=wait,
+            wait_timeout=wait_timeout,
+            interval=interval,
+            verbose=verbose,
+        )
+
+    _finish(output, run, debug=debug)
+
+
+LOOKUP_EPILOG = "Exit codes: 0 approved · 1 not approved or refused · 2 bad usage · 4 unreachable."
+
+
+@app.command(epilog=LOOKUP_EPILOG)
+def template(
+    template_id: Annotated[str, typer.Argument(metavar="TEMPLATE_ID", help="Template id.")],
+    project_id: ProjectOpt = None,
+    base_url: BaseUrlOpt = None,
+    env_file: EnvFileOpt = None,
+    json_mode: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the status.")] = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show a template: name, content, purpose, review status (QueryUSMSTemplate)."""
+    from usms_cli.render import Output
+
+    output = Output(json_mode=json_mode, quiet=quiet)
+    flags = {"project_id": project_id, "base_url": base_url}
+
+    def run() -> ExitCode:
+        from usms_cli.commands import run_lookup
+
+        return run_lookup(
+            output, "template", flags=flags, env_file=env_file, key=template_id, verbose=verbose
+        )
+
+    _finish(output, run, debug=debug)
+
+
+@app.command(epilog=LOOKUP_EPILOG)
+def signature(
+    sig_content: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SIG_CONTENT]", help="Signature text, without 【】.", show_default=False
+        ),
+    ] = None,
+    sig_id: Annotated[
+        str | None,
+        typer.Option("--id", metavar="SIG_ID", help="Look up by signature id.", show_default=False),
+    ] = None,
+    project_id: ProjectOpt = None,
+    base_url: BaseUrlOpt = None,
+    env_file: EnvFileOpt = None,
+    json_mode: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the status.")] = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show a signature and its review status (QueryUSMSSignature)."""
+    from usms_cli.render import Output
+
+    output = Output(json_mode=json_mode, quiet=quiet)
+    flags = {"project_id": project_id, "base_url": base_url}
+
+    def run() -> ExitCode:
+        from usms_cli.commands import run_lookup
+
+        return run_lookup(
+            output,
+            "signature",
+            flags=flags,
+            env_file=env_file,
+            key=sig_content,
+            sig_id=sig_id,
+            verbose=verbose,
+        )
+
+    _finish(output, run, debug=debug)
+
+
+SANDBOX_EPILOG = (
+    "The sandbox keys are fixed and public (usms-sandbox-public-key / usms-sandbox-private-key): "
+    "they are not secrets, so they may be given as flags. Only loopback addresses are allowed."
+)
+
+
+@app.command(epilog=SANDBOX_EPILOG)
+def sandbox(
+    host: Annotated[
+        str, typer.Option("--host", help="Loopback address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8040,
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Sandbox public key.", show_default=False)
+    ] = None,
+    private_key: Annotated[
+        str | None,
+        typer.Option(
+            "--private-key",
+            help="Sandbox private key (a test value, not a secret).",
+            show_default=False,
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="TOML file of templates and signatures.",
+            show_default=False,
+        ),
+    ] = None,
+    templates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--template",
+            metavar="ID=TEXT",
+            help="An approved template, e.g. --template 'UTA1=Hello {1}'. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    signatures: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signature",
+            metavar="TEXT",
+            help="An approved signature. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    latency: Annotated[
+        int, typer.Option("--latency", metavar="MS", help="Delay every answer.")
+    ] = 0,
+    fail_rate: Annotated[
+        float,
+        typer.Option(
+            "--fail-rate", metavar="F", help="Fraction (0-1) of sends refused with RetCode 18004."
+        ),
+    ] = 0.0,
+    fail_numbers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-number",
+            metavar="PHONE",
+            help="A number whose delivery always fails. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    receipt_delay: Annotated[
+        float,
+        typer.Option("--receipt-delay", metavar="SECONDS", help="Seconds before receipts appear."),
+    ] = 2.0,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Append every accepted message as JSONL.",
+            show_default=False,
+        ),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run a local USMS-compatible endpoint for tests and demos (no account needed)."""
+    from usms_cli.render import Output
+
+    output = Output()
+
+    def run() -> ExitCode:
+        from usms_cli.commands import run_sandbox
+
+        return run_sandbox(
+            output,
+            host=host,
+            port=port,
+            public_key=public_key,
+            private_key=private_key,
+            config_file=config_file,
+            templates=templates or [],
+            signatures=signatures or [],
+            latency_ms=latency,
+            fail_rate=fail_rate,
+            fail_numbers=fail_numbers or [],
+            receipt_delay=receipt_delay,
+            record=record,
         )
 
     _finish(output, run, debug=debug)

@@ -6,13 +6,19 @@ and returns the exit code. Typer is not imported here.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from usms_cli.core import Message, check_message
-from usms_cli.errors import ConfigError, ExitCode, InputError
+from usms_cli.errors import ConfigError, ExitCode, InputError, UsmsError
 from usms_cli.render import Output, invalid_details, plural
+
+if TYPE_CHECKING:
+    from usms_cli.client import ApiResult, Client
+    from usms_cli.config import Settings
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
 PLACEHOLDER_PRIVATE_KEY = "dry-run-private-key"
@@ -32,13 +38,16 @@ def run_send(
     skip_invalid: bool,
     dry_run: bool,
     verbose: bool,
+    sandbox: bool = False,
+    wait: bool = False,
+    wait_timeout: float = 600.0,
+    wait_interval: float = 5.0,
 ) -> ExitCode:
-    from usms_cli import config
     from usms_cli.inputs import gather
     from usms_cli.phones import collect
     from usms_cli.render import render_report
 
-    settings = config.resolve(flags, os.environ, env_file, Path.cwd())
+    settings = _settings(flags, env_file)
     if not phones and not files:
         raise InputError(
             "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
@@ -55,52 +64,367 @@ def run_send(
             "no valid phone numbers to send to; nothing was sent",
             details=invalid_details(recipients),
         )
-    message = Message(
-        template_id=(settings.template_id or "").strip(),
-        sig_content=settings.sig_content,
-        params=tuple(params),
-        extend_code=extend_code,
-        user_id=user_id,
-        project_id=settings.project_id,
-    )
-    check_message(message, recipients.numbers)
-
-    if dry_run:
-        from usms_cli.send import dry_run as build_dry_run
-
-        report = build_dry_run(
-            message,
-            recipients,
-            settings.public_key or PLACEHOLDER_PUBLIC_KEY,
-            settings.private_key or PLACEHOLDER_PRIVATE_KEY,
+    with _maybe_sandbox(sandbox, output) as server:
+        if server is not None:
+            settings = _point_at_sandbox(settings, server)
+        message = Message(
+            template_id=(settings.template_id or "").strip(),
+            sig_content=settings.sig_content,
+            params=tuple(params),
+            extend_code=extend_code,
+            user_id=user_id,
+            project_id=settings.project_id,
         )
-        render_report(output, report)
-        return report.exit_code()
+        check_message(message, recipients.numbers)
 
-    if not settings.public_key or not settings.private_key:
-        missing = [
-            name
-            for name, value in (
-                ("UCLOUD_PUBLIC_KEY", settings.public_key),
-                ("UCLOUD_PRIVATE_KEY", settings.private_key),
+        if dry_run:
+            from usms_cli.send import dry_run as build_dry_run
+
+            report = build_dry_run(
+                message,
+                recipients,
+                settings.public_key or PLACEHOLDER_PUBLIC_KEY,
+                settings.private_key or PLACEHOLDER_PRIVATE_KEY,
             )
-            if not value
-        ]
+            render_report(output, report)
+            return report.exit_code()
+
+        public_key, private_key = _require_credentials(settings)
+
+        from usms_cli.client import Client
+        from usms_cli.send import send
+
+        client = Client(
+            settings.base_url, settings.timeout, log=output.verbose if verbose else None
+        )
+        try:
+            report = send(client, message, recipients, public_key, private_key)
+            if server is not None:
+                _show_sandbox_inbox(output, server)
+            code = report.exit_code()
+            expected = {
+                outcome.session_no: list(outcome.numbers)
+                for outcome in report.requests
+                if outcome.session_no
+            }
+            if not wait or not expected or code not in (ExitCode.OK, ExitCode.PARTIAL):
+                render_report(output, report)
+                return code
+            if not output.json_mode:
+                render_report(output, report)
+            receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet)
+            receipt_output.capture_json = True
+            receipt_output.silent = output.quiet
+            waited = run_receipt(
+                receipt_output,
+                flags=flags,
+                env_file=env_file,
+                session_nos=list(expected),
+                wait=True,
+                wait_timeout=wait_timeout,
+                interval=wait_interval,
+                verbose=verbose,
+                expected=expected,
+                client=client,
+                settings=settings,
+            )
+            final = code if code != ExitCode.OK else waited
+            if output.json_mode:
+                render_report(
+                    output, report, extra={"receipts": receipt_output.captured}, exit_code=final
+                )
+        finally:
+            client.close()
+    return final
+
+
+class _NoSandbox:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _maybe_sandbox(enabled: bool, output: Output) -> Any:
+    if not enabled:
+        return _NoSandbox()
+    import secrets
+
+    from usms_cli.sandbox import SandboxConfig, start_sandbox
+
+    config = SandboxConfig(
+        public_key=f"throwaway-{secrets.token_hex(8)}",
+        private_key=secrets.token_hex(20),
+        receipt_delay=1.0,
+    )
+    server = start_sandbox(config)
+    output.info(
+        f"Sandbox: a local USMS endpoint at {server.base_url} (nothing leaves this machine)"
+    )
+    return server
+
+
+def _point_at_sandbox(settings: Settings, server: Any) -> Settings:
+    from dataclasses import replace
+
+    from usms_cli.sandbox import DEFAULT_SIGNATURE, DEFAULT_TEMPLATE_ID
+
+    return replace(
+        settings,
+        base_url=server.base_url,
+        public_key=server.config.public_key,
+        private_key=server.config.private_key,
+        project_id=server.config.project_id,
+        template_id=settings.template_id or DEFAULT_TEMPLATE_ID,
+        sig_content=settings.sig_content or DEFAULT_SIGNATURE,
+    )
+
+
+def _show_sandbox_inbox(output: Output, server: Any) -> None:
+    for message in list(server.messages)[:20]:
+        output.info(f"  sandbox → {message['phone']}: {message['text']}")
+    extra = len(server.messages) - 20
+    if extra > 0:
+        output.info(f"  sandbox → … and {extra:,} more messages")
+
+
+# ---- shared plumbing for commands that call the API ---------------------------------------
+
+
+def _settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
+    from usms_cli import config
+
+    return config.resolve(flags, os.environ, env_file, Path.cwd())
+
+
+def _require_credentials(settings: Settings) -> tuple[str, str]:
+    missing = [
+        name
+        for name, value in (
+            ("UCLOUD_PUBLIC_KEY", settings.public_key),
+            ("UCLOUD_PRIVATE_KEY", settings.private_key),
+        )
+        if not value
+    ]
+    if missing or settings.public_key is None or settings.private_key is None:
         raise ConfigError(
             f"no UCloud credentials: {' and '.join(missing)} not set; nothing was sent",
-            hint="export them, put them in ./.env, or pass --env-file PATH "
-            "(try --dry-run to check everything else)",
+            hint="export them, put them in ./.env, or pass --env-file PATH",
         )
+    return settings.public_key, settings.private_key
+
+
+def _query(
+    client: Client, params: Mapping[str, Any], settings: Settings, what: str
+) -> dict[str, Any]:
+    """Call a read-only action; raise an ApiFailure for anything but RetCode 0."""
+    from usms_cli.signing import signed_params
+
+    public_key, private_key = _require_credentials(settings)
+    result = client.call(signed_params(params, public_key, private_key), idempotent=True)
+    if result.status == "accepted" and result.body is not None:
+        return result.body
+    raise ApiFailure.from_result(result, what)
+
+
+class ApiFailure(UsmsError):
+    """A read-only call that did not succeed; the exit code follows the send rules."""
+
+    @classmethod
+    def from_result(cls, result: ApiResult, what: str) -> ApiFailure:
+        from usms_cli.send import HINTS
+
+        rid = f" (request id {result.request_id})" if result.request_id else ""
+        if result.status == "rejected":
+            error = cls(
+                f"{what} was refused by the API: RetCode {result.ret_code}, "
+                f"{result.message!r}{rid}",
+                hint=HINTS.get(result.ret_code or -1),
+            )
+            error.exit_code = ExitCode.REJECTED
+        elif result.status == "not_sent":
+            error = cls(f"{what} failed: {result.error}{rid}")
+            error.exit_code = ExitCode.UNREACHABLE
+        else:
+            error = cls(f"{what} failed: {result.error}{rid}")
+            error.exit_code = ExitCode.UNKNOWN
+        return error
+
+
+def run_receipt(
+    output: Output,
+    *,
+    flags: Mapping[str, str | None],
+    env_file: Path | None,
+    session_nos: Sequence[str],
+    wait: bool,
+    wait_timeout: float,
+    interval: float,
+    verbose: bool,
+    expected: Mapping[str, Sequence[str]] | None = None,
+    client: Client | None = None,
+    settings: Settings | None = None,
+) -> ExitCode:
+    """Fetch receipts once, or poll until every phone has a final result or time runs out."""
+    import time
 
     from usms_cli.client import Client
-    from usms_cli.send import send
+    from usms_cli.core import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
+    from usms_cli.receipts import PollPlan, ReceiptState, parse_receipts
+    from usms_cli.render import render_receipts
 
-    if recipients.duplicates:
-        output.info(f"Removed {plural(recipients.duplicates, 'duplicate number')}.")
+    unique = list(dict.fromkeys(sn.strip() for sn in session_nos if sn.strip()))
+    if not unique:
+        raise InputError("no SessionNo given: usms receipt SESSION_NO...")
+    if not math.isfinite(wait_timeout) or wait_timeout < 0:
+        raise InputError("--timeout must be a number of seconds ≥ 0")
+    if not math.isfinite(interval) or interval <= 0:
+        raise InputError("--interval must be a number of seconds > 0")
+    settings = settings or _settings(flags, env_file)
+    _require_credentials(settings)
+    own_client = client is None
+    client = client or Client(
+        settings.base_url, settings.timeout, log=output.verbose if verbose else None
+    )
+    state = ReceiptState(unique, expected or {})
+    deadline = time.monotonic() + wait_timeout
+    delays = iter(PollPlan(interval=interval, max_interval=max(interval, 60.0)).delays())
+    timed_out = False
+    try:
+        with output.status_line() as status:
+            while True:
+                for chunk in chunks(unique, MAX_SESSIONS_PER_RECEIPT):
+                    params = build_receipt_query(chunk, settings.project_id)
+                    try:
+                        body = _query(client, params, settings, "the receipt query")
+                    except ApiFailure as failure:
+                        if not wait or failure.exit_code == ExitCode.REJECTED:
+                            raise
+                        output.warn(f"{failure.message}; will ask again")
+                        continue
+                    state.update(parse_receipts(body))
+                if not wait or state.done():
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                pause = min(next(delays), remaining)
+                counts = state.counts()
+                status(
+                    f"Waiting for receipts: {counts['delivered']} delivered, "
+                    f"{counts['failed']} failed, {counts['pending'] + counts['unknown']} "
+                    f"not final · next check in {pause:.0f}s · {remaining:.0f}s left"
+                )
+                time.sleep(pause)
+    finally:
+        if own_client:
+            client.close()
+    render_receipts(output, state, waited=wait, timed_out=timed_out)
+    return state.exit_code()
+
+
+def run_lookup(
+    output: Output,
+    kind: str,
+    *,
+    flags: Mapping[str, str | None],
+    env_file: Path | None,
+    key: str | None,
+    sig_id: str | None = None,
+    verbose: bool,
+) -> ExitCode:
+    """Show a template or signature; exit 1 unless it is approved."""
+    from usms_cli.client import Client
+    from usms_cli.core import build_signature_query, build_template_query
+    from usms_cli.receipts import approved
+    from usms_cli.render import render_lookup
+
+    settings = _settings(flags, env_file)
+    if kind == "template":
+        if not key:
+            raise InputError("give the template id: usms template TEMPLATE_ID")
+        params = build_template_query(key, settings.project_id)
+    else:
+        if not key and not sig_id:
+            raise InputError("give the signature text, or --id SIG_ID")
+        params = build_signature_query(key, sig_id, settings.project_id)
     client = Client(settings.base_url, settings.timeout, log=output.verbose if verbose else None)
     try:
-        report = send(client, message, recipients, settings.public_key, settings.private_key)
+        body = _query(client, params, settings, f"the {kind} look-up")
     finally:
         client.close()
-    render_report(output, report)
-    return report.exit_code()
+    data = body.get("Data")
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        raise ApiFailure(f"the {kind} look-up answered without Data")
+    render_lookup(output, kind, data)
+    return ExitCode.OK if approved(data) else ExitCode.REJECTED
+
+
+def run_sandbox(
+    output: Output,
+    *,
+    host: str,
+    port: int,
+    public_key: str | None,
+    private_key: str | None,
+    config_file: Path | None,
+    templates: Sequence[str],
+    signatures: Sequence[str],
+    latency_ms: int,
+    fail_rate: float,
+    fail_numbers: Sequence[str],
+    receipt_delay: float,
+    record: Path | None,
+) -> ExitCode:
+    """Serve the sandbox in the foreground until Ctrl-C or SIGTERM."""
+    import sys
+
+    from usms_cli import sandbox as sb
+    from usms_cli.phones import InvalidPhone, normalize
+
+    config = sb.SandboxConfig()
+    if public_key:
+        config.public_key = public_key
+    if private_key:
+        config.private_key = private_key
+    if config_file is not None:
+        try:
+            loaded_templates, loaded_signatures = sb.load_config_file(str(config_file))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"sandbox config: {exc}") from None
+        config.templates.update(loaded_templates)
+        config.signatures.update(loaded_signatures)
+    for spec in templates:
+        template_id, sep, text = spec.partition("=")
+        if not sep or not template_id.strip() or not text:
+            raise InputError(f"--template {spec!r}: write it as ID=TEXT, e.g. 'UTA1=Hello {{1}}'")
+        config.templates[template_id.strip()] = sb.Template(template_id.strip(), text)
+    for content in signatures:
+        config.signatures[content] = sb.Signature(f"SIG-{content}", content)
+    if not 0 <= fail_rate <= 1:
+        raise InputError("--fail-rate must be between 0 and 1")
+    if latency_ms < 0 or receipt_delay < 0:
+        raise InputError("--latency and --receipt-delay must not be negative")
+    config.latency_ms = latency_ms
+    config.fail_rate = fail_rate
+    config.receipt_delay = receipt_delay
+    for number in fail_numbers:
+        try:
+            config.fail_numbers.add(normalize(number))
+        except InvalidPhone as exc:
+            raise InputError(f"--fail-number {number!r}: {exc}") from None
+    config.record_path = str(record) if record else None
+    config.display = True
+    try:
+        return ExitCode(sb.serve_forever(config, host, port, sys.stdout))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+            hint="pick another --port, or --port 0 for a free one",
+        ) from None

@@ -89,6 +89,27 @@ def build_receipt_query(session_nos: Sequence[str], project_id: str | None) -> d
     return params
 
 
+def build_template_query(template_id: str, project_id: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"Action": "QueryUSMSTemplate"}
+    if project_id:
+        params["ProjectId"] = project_id
+    params["TemplateId"] = template_id
+    return params
+
+
+def build_signature_query(
+    sig_content: str | None, sig_id: str | None, project_id: str | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"Action": "QueryUSMSSignature"}
+    if project_id:
+        params["ProjectId"] = project_id
+    if sig_id:
+        params["SigId"] = sig_id
+    if sig_content:
+        params["SigContent"] = sig_content
+    return params
+
+
 REDACTED = "<redacted>"
 
 

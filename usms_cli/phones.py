@@ -91,9 +91,9 @@ def normalize(raw: str) -> str:
     bracketed = _LEADING_CODE.fullmatch(text)
     if bracketed:
         prefix, code, rest = bracketed.groups()
-        national = rest.translate(_SEPARATORS).replace("(", "").replace(")", "")
+        national = rest.translate(_SEPARATORS)
         if not _DIGITS.fullmatch(national or "x"):
-            raise InvalidPhone("only digits may follow the country code")
+            raise InvalidPhone("only digits may follow the (country code)")
         if prefix is None and code.startswith("00"):
             code = code[2:]
         return _international(code, national)
@@ -198,7 +198,7 @@ def parse_csv_lines(
     """
     reader = csv.reader(_strip_bom(lines))
     index = 0
-    by_name = column is not None and not column.strip().isdigit()
+    by_name = column is not None and not _DIGITS.fullmatch(column.strip())
     if column is not None and not by_name:
         index = int(column) - 1
         if index < 0:

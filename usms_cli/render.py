@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from usms_cli.core import redact
@@ -20,6 +20,7 @@ from usms_cli.phones import Recipients
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from usms_cli.receipts import ReceiptState
     from usms_cli.send import RequestOutcome, SendReport
 
 PROG = "usms"
@@ -84,6 +85,9 @@ class Output:
         self.quiet = quiet
         self.out = Stream(stdout)
         self.err = Stream(stderr, stderr=True)
+        self.capture_json = False  # keep the JSON payload in ``captured`` instead of printing
+        self.captured: dict[str, Any] | None = None
+        self.silent = False  # print nothing on stdout (a step inside another command)
 
     # ---- stderr helpers -------------------------------------------------------------------
     def error(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
@@ -103,7 +107,15 @@ class Output:
     def verbose(self, message: str) -> None:
         self.err.line(message, "dim")
 
+    def status_line(self) -> StatusLine:
+        """A live one-line status on stderr when it is a terminal; silent otherwise."""
+        enabled = self.err.is_terminal and not self.json_mode and not self.quiet
+        return StatusLine(self.err if enabled else None)
+
     def json(self, payload: dict[str, Any]) -> None:
+        if self.capture_json:
+            self.captured = payload
+            return
         self.out.file.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
         self.out.file.flush()
 
@@ -120,6 +132,28 @@ class Output:
                 }
             )
         self.error(exc.message, exc.hint, exc.details)
+
+
+class StatusLine:
+    """Context manager yielding ``update(text)``; a rich spinner line, or nothing."""
+
+    def __init__(self, stream: Stream | None) -> None:
+        self._stream = stream
+        self._status: Any = None
+
+    def __enter__(self) -> Callable[[str], None]:
+        if self._stream is not None:
+            self._status = self._stream.console().status("")
+            self._status.start()
+        return self.update
+
+    def update(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
 
 
 def describe_numbers(numbers: Sequence[str]) -> str:
@@ -166,8 +200,8 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
     return item
 
 
-def report_json(report: SendReport) -> dict[str, Any]:
-    code = report.exit_code()
+def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[str, Any]:
+    code = report.exit_code() if exit_code is None else exit_code
     recipients = report.recipients
     message = report.message
     return {
@@ -222,9 +256,17 @@ def failure_line(outcome: RequestOutcome, total: int) -> tuple[str, str | None]:
     return text, hint
 
 
-def render_report(output: Output, report: SendReport) -> None:
+def render_report(
+    output: Output,
+    report: SendReport,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    exit_code: ExitCode | None = None,
+) -> None:
     if output.json_mode:
-        output.json(report_json(report))
+        payload = report_json(report, exit_code)
+        payload.update(extra or {})
+        output.json(payload)
     elif output.quiet:
         for sn in report.session_nos:
             output.out.file.write(sn + "\n")
@@ -322,3 +364,122 @@ def _human_report(output: Output, report: SendReport) -> None:
         )
         for line in invalid_details(recipients):
             out.line(f"  {line}")
+
+
+# ---- receipts and look-ups ------------------------------------------------------------------
+
+RESULT_STYLES = {"delivered": "green", "failed": "bold red", "unknown": "yellow", "pending": "dim"}
+
+
+def _when(timestamp: int | None) -> str:
+    if not timestamp:
+        return ""
+    import datetime
+
+    moment = datetime.datetime.fromtimestamp(timestamp).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def render_receipts(output: Output, state: ReceiptState, *, waited: bool, timed_out: bool) -> None:
+    rows = state.rows()
+    counts = state.counts()
+    code = state.exit_code()
+    if output.json_mode:
+        output.json(
+            {
+                "ok": code == ExitCode.OK,
+                "exit_code": int(code),
+                "timed_out": timed_out,
+                "counts": counts,
+                "session_nos": state.session_nos,
+                "receipts": [row.as_json() for row in rows],
+            }
+        )
+    elif output.silent:
+        pass
+    elif output.quiet:
+        for row in rows:
+            output.out.file.write(f"{row.phone}\t{row.result}\n")
+        output.out.file.flush()
+    else:
+        _receipt_table(output, rows)
+        summary = ", ".join(f"{counts[k]:,} {k}" for k in counts if counts[k])
+        output.out.line(f"Receipts: {summary or 'none yet'}.")
+    if timed_out:
+        output.error(
+            f"gave up waiting: {counts['pending'] + counts['unknown']:,} phone(s) have no final "
+            "receipt yet",
+            hint="real receipts can take minutes; ask again later with usms receipt SESSION_NO",
+        )
+    elif not waited and (counts["pending"] or counts["unknown"]):
+        output.info("Some receipts are not final yet; --wait polls until they are.")
+
+
+def _receipt_table(output: Output, rows: Sequence[Any]) -> None:
+    headers = ("Phone", "Result", "Code", "Description", "Time", "Billed")
+    cells = [
+        (
+            r.phone or "(no receipts yet)",
+            r.result,
+            r.code,
+            r.description,
+            _when(r.time),
+            "" if r.cost is None else str(r.cost),
+        )
+        for r in rows
+    ]
+    if output.out.styled:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(*headers, header_style="bold", box=None, pad_edge=False)
+        for row, cell in zip(rows, cells, strict=True):
+            table.add_row(
+                Text(cell[0]),
+                Text(cell[1], style=RESULT_STYLES.get(row.result, "")),
+                *(Text(c) for c in cell[2:]),
+            )
+        output.out.console().print(table)
+        return
+    widths = [max(width(h), *(width(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    for line in (headers, *cells):
+        padded = (v + " " * (w - width(v)) for v, w in zip(line, widths, strict=True))
+        output.out.line("  ".join(padded).rstrip())
+
+
+def width(text: str) -> int:
+    """Terminal columns: East Asian wide and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_lookup(output: Output, kind: str, data: Mapping[str, Any]) -> None:
+    from usms_cli.receipts import approved, describe_lookup
+
+    ok = approved(data)
+    rows = describe_lookup(kind, data)
+    if output.json_mode:
+        words = dict(rows).get("Status", "")
+        output.json(
+            {
+                "ok": ok,
+                "exit_code": 0 if ok else 1,
+                "kind": kind,
+                "approved": ok,
+                "status": words,
+                "data": dict(data),
+            }
+        )
+        return
+    if output.quiet:
+        output.out.line(dict(rows).get("Status", ""))
+        return
+    column = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        style = None
+        if label == "Status":
+            style = "bold green" if ok else "bold red"
+        output.out.line(f"{label.ljust(column)}  {value}", style)
+    if not ok:
+        output.error(f"the {kind} is not approved; sends using it will be refused")

@@ -78,5 +78,5 @@ def verify(flat: Mapping[str, str], private_key: str) -> bool:
     """True when ``flat['Signature']`` matches the other parameters (server side)."""
     import hmac
 
-    given = flat.get("Signature", "")
-    return hmac.compare_digest(given.lower(), sign(flat, private_key))
+    given = flat.get("Signature", "").lower().encode("utf-8")
+    return hmac.compare_digest(given, sign(flat, private_key).encode("ascii"))

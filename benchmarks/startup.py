@@ -1,0 +1,127 @@
+"""Start-up cost of `usms`, as ratios against `python -c "import typer"` measured in the same run.
+
+Usage: python benchmarks/startup.py [--runs 15] [--python PATH]
+
+Runs every case alternately (round-robin) ``--runs`` times and prints medians and ratios:
+`usms --help`, `usms --version`, one TAB completion, `usms send --dry-run` of one number, one
+real send to a local sandbox, a bare `import typer`, and (when ucloud-sdk-python3 is installed)
+a minimal official-SDK script doing the same send. ``--python`` times another virtual
+environment's interpreter (e.g. one with a different Typer) against its own baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SDK_SCRIPT = """
+import os
+from ucloud.services.usms.client import USMSClient
+client = USMSClient({
+    "base_url": os.environ["UCLOUD_API_BASE_URL"], "project_id": "org-sandbox",
+    "public_key": os.environ["UCLOUD_PUBLIC_KEY"], "private_key": os.environ["UCLOUD_PRIVATE_KEY"],
+})
+resp = client.send_usms_message({
+    "PhoneNumbers": ["13800000000"], "TemplateId": os.environ["USMS_TEMPLATE_ID"],
+    "SigContent": os.environ["USMS_SIG_CONTENT"], "TemplateParams": ["123456"],
+})
+print(resp["SessionNo"])
+"""
+
+
+def start_sandbox(python: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [python, "-m", "usms_cli", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    env: dict[str, str] = {}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and "USMS_SIG_CONTENT" not in env:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = re.match(r"\s*export (\w+)=(.*)", line)
+        if match:
+            env[match.group(1)] = match.group(2).strip().strip("'\"")
+    if "UCLOUD_API_BASE_URL" not in env:
+        proc.kill()
+        raise SystemExit("the sandbox did not start")
+    return proc, env
+
+
+def sdk_available(python: str) -> bool:
+    return subprocess.run([python, "-c", "import ucloud"], capture_output=True).returncode == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--python", default=sys.executable)
+    args = parser.parse_args()
+    python = args.python
+    usms = [python, "-m", "usms_cli"]
+    bindir = Path(python).parent
+    if (bindir / "usms").exists():
+        usms = [str(bindir / "usms")]
+
+    sandbox, sandbox_env = start_sandbox(python)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("UCLOUD_", "USMS_"))}
+    send_env = {**base_env, **sandbox_env}
+    tab_env = {
+        **base_env,
+        "_USMS_COMPLETE": "complete_bash",
+        "COMP_WORDS": "usms s",
+        "COMP_CWORD": "1",
+    }
+    cases: dict[str, tuple[list[str], dict[str, str]]] = {
+        "import typer": ([python, "-c", "import typer"], base_env),
+        "usms --help": ([*usms, "--help"], base_env),
+        "usms --version": ([*usms, "--version"], base_env),
+        "TAB completion": (usms, tab_env),
+        "send --dry-run": (
+            [*usms, "send", "--dry-run", "-t", "T", "-s", "S", "13800000000"],
+            base_env,
+        ),
+        "send (sandbox)": ([*usms, "send", "-q", "-p", "123456", "13800000000"], send_env),
+    }
+    if sdk_available(python):
+        cases["SDK send script"] = ([python, "-c", SDK_SCRIPT], send_env)
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    try:
+        for _ in range(args.runs):
+            for name, (command, env) in cases.items():
+                start = time.perf_counter()
+                done = subprocess.run(command, env=env, capture_output=True)
+                times[name].append(time.perf_counter() - start)
+                if done.returncode != 0:
+                    raise SystemExit(f"{name} failed: {done.stderr.decode()[-500:]}")
+    finally:
+        sandbox.terminate()
+        sandbox.wait(5)
+    typer_version = subprocess.run(
+        [python, "-c", "import typer; print(typer.__version__)"], capture_output=True, text=True
+    ).stdout.strip()
+    median = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    base = median["import typer"]
+    print(f"python {python}  typer {typer_version}  runs {args.runs} (median ms)")
+    for name, ms in median.items():
+        print(f"  {name:<18} {ms:8.1f} ms   {ms / base:5.2f}x import typer")
+    print("goals: TAB <= 1.3x import typer; --help <= 2.0x import typer", end="")
+    if "SDK send script" in median:
+        ratio = median["send (sandbox)"] / median["SDK send script"]
+        print(f"; send <= 1.0x SDK script (now {ratio:.2f}x)")
+    else:
+        print()
+
+
+if __name__ == "__main__":
+    main()

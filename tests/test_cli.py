@@ -1,0 +1,115 @@
+"""The command as a whole: help, version, completions, python -m, exit codes in --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_usms
+from usms_cli import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_version() -> None:
+    result = run_usms("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"usms {__version__}"
+
+
+def test_help_lists_commands_and_exit_codes() -> None:
+    result = run_usms("--help")
+    assert result.exit_code == 0
+    for word in ("send", "receipt", "template", "signature", "sandbox", "Exit codes"):
+        assert word in result.stdout
+    send_help = run_usms("send", "--help").stdout
+    assert "5 outcome" in send_help and "unknown" in send_help
+    assert "--private-key" not in send_help
+
+
+@pytest.mark.parametrize(
+    ("shell", "filename"), [("bash", "usms.bash"), ("zsh", "_usms"), ("fish", "usms.fish")]
+)
+def test_checked_in_completions_match_the_app(shell: str, filename: str) -> None:
+    result = run_usms(env={"_USMS_COMPLETE": f"source_{shell}"})
+    assert result.exit_code == 0
+    expected = result.stdout.lstrip("\n")
+    checked_in = (ROOT / "completions" / filename).read_text(encoding="utf-8")
+    assert checked_in == expected, "run completions/regenerate.sh"
+
+
+def test_tab_completion_offers_commands() -> None:
+    result = run_usms(
+        env={"_USMS_COMPLETE": "complete_bash", "COMP_WORDS": "usms s", "COMP_CWORD": "1"}
+    )
+    assert set(result.stdout.split()) >= {"send", "sandbox", "signature"}
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "usms_cli", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"usms {__version__}"
+
+
+def test_bare_usms_shows_help_and_exits_2() -> None:
+    result = run_usms()
+    assert result.exit_code == 2
+    assert "Usage" in result.stdout + result.stderr
+
+
+def test_sandbox_command_prints_exports_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import re
+    import signal
+
+    record = tmp_path / "sent.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "usms_cli",
+            "sandbox",
+            "--port",
+            "0",
+            "--record",
+            str(record),
+            "--template",
+            "UTHELLO=Hello {1}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        exports: dict[str, str] = {}
+        while "USMS_SIG_CONTENT" not in exports:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "sandbox exited"
+            match = re.match(r"\s*export (\w+)=(.*)", line)
+            if match:
+                exports[match.group(1)] = match.group(2).strip().strip("'\"")
+        assert exports["UCLOUD_API_BASE_URL"].startswith("http://127.0.0.1:")
+        env = {**os.environ, **exports, "USMS_TEMPLATE_ID": "UTHELLO"}
+        done = subprocess.run(
+            [sys.executable, "-m", "usms_cli", "send", "-q", "-p", "世界", "13800000000"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+    lines = record.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and "【USMSSandbox】Hello 世界" in lines[0]

@@ -1,0 +1,219 @@
+"""Delivery receipts and look-up answers: pure parsing and classification, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from usms_cli.errors import ExitCode
+
+Result = Literal["delivered", "failed", "unknown", "pending"]
+
+# ReceiptResult as the API writes it (English or Chinese) -> our word.
+_RESULTS: dict[str, Result] = {
+    "success": "delivered",
+    "发送成功": "delivered",
+    "fail": "failed",
+    "failed": "failed",
+    "submitfail": "failed",
+    "发送失败": "failed",
+    "unknow": "unknown",
+    "unknown": "unknown",
+    "状态未知": "unknown",
+}
+
+FINAL: frozenset[Result] = frozenset({"delivered", "failed"})
+
+STATUS_WORDS = {
+    0: "pending review",
+    1: "under review",
+    2: "approved",
+    3: "rejected",
+    4: "disabled",
+}
+PURPOSE_WORDS = {1: "verification code", 2: "notification", 3: "marketing"}
+
+
+def classify(receipt_result: Any) -> Result:
+    text = str(receipt_result or "").strip().lower()
+    return _RESULTS.get(text, "unknown")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    session_no: str
+    phone: str
+    result: Result
+    raw_result: str = ""
+    code: str = ""
+    description: str = ""
+    time: int | None = None
+    cost: int | None = None
+    user_id: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "SessionNo": self.session_no,
+            "Phone": self.phone,
+            "result": self.result,
+            "ReceiptResult": self.raw_result,
+            "ReceiptCode": self.code,
+            "ReceiptDesc": self.description,
+            "ReceiptTime": self.time,
+            "CostCount": self.cost,
+            "UserId": self.user_id,
+        }
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_receipts(body: Mapping[str, Any]) -> dict[str, list[Receipt]]:
+    """``SessionNo -> receipts`` from a GetUSMSSendReceipt answer; tolerant of odd shapes."""
+    sessions: dict[str, list[Receipt]] = {}
+    data = body.get("Data")
+    if not isinstance(data, list):
+        return sessions
+    for item in data:
+        if not isinstance(item, Mapping):
+            continue
+        session_no = str(item.get("SessionNo") or "")
+        receipts = sessions.setdefault(session_no, [])
+        receipt_set = item.get("ReceiptSet")
+        if not isinstance(receipt_set, list):
+            continue
+        for entry in receipt_set:
+            if not isinstance(entry, Mapping):
+                continue
+            raw = str(entry.get("ReceiptResult") or "")
+            receipts.append(
+                Receipt(
+                    session_no=session_no,
+                    phone=str(entry.get("Phone") or ""),
+                    result=classify(raw),
+                    raw_result=raw,
+                    code=str(entry.get("ReceiptCode") or ""),
+                    description=str(entry.get("ReceiptDesc") or ""),
+                    time=_int(entry.get("ReceiptTime")),
+                    cost=_int(entry.get("CostCount")),
+                    user_id=str(entry.get("UserId") or ""),
+                )
+            )
+    return sessions
+
+
+@dataclass
+class ReceiptState:
+    """What is known so far about a set of sessions (and, when known, their phones)."""
+
+    session_nos: list[str]
+    expected: Mapping[str, Sequence[str]] = field(default_factory=dict)  # session -> phones sent
+    receipts: dict[str, dict[str, Receipt]] = field(default_factory=dict)  # session -> phone ->
+
+    def update(self, sessions: Mapping[str, Iterable[Receipt]]) -> None:
+        for session_no, receipts in sessions.items():
+            known = self.receipts.setdefault(session_no, {})
+            for receipt in receipts:
+                known[receipt.phone] = receipt
+
+    def rows(self) -> list[Receipt]:
+        """One row per phone: its receipt, or ``pending`` when none arrived yet."""
+        rows: list[Receipt] = []
+        for session_no in self.session_nos:
+            known = self.receipts.get(session_no, {})
+            expected = list(self.expected.get(session_no, ()))
+            for phone in expected:
+                rows.append(_match(known, phone) or Receipt(session_no, phone, "pending"))
+            matched = {r.phone for r in rows if r.session_no == session_no}
+            rows.extend(r for phone, r in known.items() if phone not in matched)
+            if not expected and not known:
+                rows.append(Receipt(session_no, "", "pending"))
+        return rows
+
+    def counts(self) -> dict[str, int]:
+        totals = {"delivered": 0, "failed": 0, "unknown": 0, "pending": 0}
+        for row in self.rows():
+            totals[row.result] += 1
+        return totals
+
+    def done(self) -> bool:
+        return all(row.result in FINAL for row in self.rows())
+
+    def exit_code(self) -> ExitCode:
+        counts = self.counts()
+        if counts["failed"]:
+            return ExitCode.REJECTED
+        if counts["unknown"] or counts["pending"]:
+            return ExitCode.UNKNOWN
+        return ExitCode.OK
+
+
+def _match(known: Mapping[str, Receipt], phone: str) -> Receipt | None:
+    """The API may echo ``(86)138…`` or ``86138…`` for ``138…``: match on the national part."""
+    if phone in known:
+        return known[phone]
+    bare = phone.split(")")[-1]
+    for other, receipt in known.items():
+        other_bare = other.split(")")[-1]
+        if other_bare == bare or other_bare.endswith(bare) and len(other_bare) - len(bare) <= 4:
+            return receipt
+    return None
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """When to ask again. Real receipts take minutes (UCloud: ask again 5–10 minutes after
+    sending), so polling starts at ``interval`` and backs off by 1.5× up to ``max_interval``."""
+
+    interval: float = 5.0
+    max_interval: float = 60.0
+    factor: float = 1.5
+
+    def delays(self) -> Iterable[float]:
+        delay = self.interval
+        while True:
+            yield delay
+            delay = min(self.max_interval, delay * self.factor)
+
+
+def describe_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Label/value pairs for a template or signature answer, with codes in words."""
+    status = _int(data.get("Status"))
+    status_text = (
+        STATUS_WORDS.get(status, f"unknown ({data.get('Status')})")
+        if status is not None
+        else "unknown"
+    )
+    if kind == "template":
+        purpose = _int(data.get("Purpose"))
+        rows = [
+            ("Template", str(data.get("TemplateId") or "")),
+            ("Name", str(data.get("TemplateName") or "")),
+            ("Content", str(data.get("Template") or "")),
+            (
+                "Purpose",
+                PURPOSE_WORDS.get(purpose, str(data.get("Purpose") or ""))
+                if purpose is not None
+                else "",
+            ),
+            ("Status", status_text),
+        ]
+    else:
+        rows = [
+            ("Signature", str(data.get("SigContent") or "")),
+            ("Id", str(data.get("SigId") or "")),
+            ("Status", status_text),
+        ]
+    reason = str(data.get("ErrDesc") or "")
+    if reason:
+        rows.append(("Reason", reason))
+    return rows
+
+
+def approved(data: Mapping[str, Any]) -> bool:
+    return _int(data.get("Status")) == 2
