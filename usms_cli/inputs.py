@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from usms_cli.errors import InputError
-from usms_cli.phones import Entry, InvalidPhone, parse_csv_lines, parse_lines, split_argument
+from usms_cli.phones import InvalidPhone, Parsed, parse_argument, parse_block, parse_csv_lines
 
 STDIN = "-"
 
@@ -21,10 +21,10 @@ def gather(
     *,
     column: str | None = None,
     stdin: IO[bytes] | None = None,
-) -> Iterator[Entry]:
+) -> Iterator[Parsed | list[str]]:
     """Every entry, in the order given: positional arguments first, then each file."""
     for position, argument in enumerate(arguments, start=1):
-        yield from split_argument(argument, f"argument {position}")
+        yield from parse_argument(argument, f"argument {position}")
     used_stdin = False
     for name in files:
         if name == STDIN:
@@ -72,12 +72,47 @@ def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
         text.detach()
 
 
-def _read(binary: IO[bytes], source: str, *, csv_mode: bool, column: str | None) -> Iterator[Entry]:
+BLOCK_CHARS = 1 << 20
+
+
+def _blocks(binary: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
+    """``(first line number, text of whole lines)`` in blocks of about a megabyte."""
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
+    first_line = 1
+    carry = ""
+    try:
+        while True:
+            chunk = text.read(BLOCK_CHARS)
+            if not chunk:
+                break
+            chunk = carry + chunk
+            cut = chunk.rfind("\n") + 1
+            if cut == 0:
+                carry = chunk
+                continue
+            block, carry = chunk[:cut], chunk[cut:]
+            yield first_line, block
+            first_line += block.count("\n")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{source}: not valid UTF-8 near line {first_line + carry.count(chr(10))}",
+            hint="save the file as UTF-8 (with or without BOM)",
+        ) from None
+    finally:
+        text.detach()
+    if carry:
+        yield first_line, carry + "\n"
+
+
+def _read(
+    binary: IO[bytes], source: str, *, csv_mode: bool, column: str | None
+) -> Iterator[Parsed | list[str]]:
     try:
         if csv_mode:
             yield from parse_csv_lines(_lines(binary, source), source, column)
         else:
-            yield from parse_lines(_lines(binary, source), source)
+            for first_line, block in _blocks(binary, source):
+                yield from parse_block(block, source, first_line)
     except InvalidPhone as exc:
         raise InputError(str(exc)) from None
     except csv.Error as exc:

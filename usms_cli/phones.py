@@ -21,8 +21,12 @@ __all__ = [
     "Invalid",
     "InvalidPhone",
     "Recipients",
+    "Parsed",
+    "check",
     "collect",
+    "fast_mainland",
     "normalize",
+    "parse_argument",
     "parse_csv_lines",
     "parse_lines",
     "split_argument",
@@ -45,13 +49,24 @@ COUNTRY_CODES: frozenset[str] = frozenset(
     """.split()
 )
 
-_MAINLAND = re.compile(r"1[0-9]{10}")
+_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 _DIGITS = re.compile(r"[0-9]+")
 # Separators people type inside a number: spaces (incl. no-break and ideographic), dashes, dots.
 _SEPARATORS = str.maketrans("", "", " \t\u00a0\u3000-\u2010\u2011\u2012\u2013.")
-_LEADING_CODE = re.compile(r"\(\s*(\+|00)?([0-9]{1,4})\s*\)(.*)", re.DOTALL)
+_LEADING_CODE = re.compile(r"\(\s*(\+|00)?([0-9]{0,4})\s*\)(.*)", re.DOTALL)
+# "+44 20…", "+1 (415)…", "0044-20…": digits up to the first separator are the country code.
+_EXPLICIT_CODE = re.compile(r"([0-9]{1,3})[ \t\u00a0\u3000.(\-]")
+# A national trunk "(0)" written right after the country code: "+44 (0) 20 7123 4567".
+_TRUNK_ZERO = re.compile(r"^[ \t\u00a0\u3000.\-]*\(0\)")
+_AREA = re.compile(r"\(([0-9]{1,6})\)")
 _LETTER = re.compile(r"[^\W\d_]")
 _PIECE_SPLIT = re.compile(r"[,;\uff0c\uff1b\r\n]+")
+# Fast path for the common spellings of one mainland mobile on a line; the match is exactly what
+# normalize() returns for it (a property test holds the two together).
+_FAST_MAINLAND = re.compile(
+    r"[ \t]*(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*"
+    r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})[ \t]*\r?\n?"
+)
 
 
 class InvalidPhone(ValueError):
@@ -62,7 +77,7 @@ def _international(code: str, national: str) -> str:
     if code == "86":
         if _MAINLAND.fullmatch(national):
             return national
-        raise InvalidPhone("a +86 number must be a mainland mobile: 11 digits starting with 1")
+        raise InvalidPhone("a +86 number must be a mainland mobile: 11 digits starting 13-19")
     if code not in COUNTRY_CODES:
         raise InvalidPhone(f"unknown country code +{code}")
     if code == "1" and len(national) != 10:
@@ -81,6 +96,19 @@ def _split_code(digits: str) -> tuple[str, str]:
     raise InvalidPhone(f"unknown country code +{digits[:3]}")
 
 
+def _national(rest: str) -> str:
+    """Digits after the country code. One leading bracketed group (an area code, as in
+    ``+1 (415) 555-0100``) is allowed; a ``(`` later on is not, so two bracketed numbers on
+    one line are never merged into one."""
+    national = _TRUNK_ZERO.sub("", rest, count=1).translate(_SEPARATORS)
+    area = _AREA.match(national)
+    if area:
+        national = area.group(1) + national[area.end() :]
+    if not _DIGITS.fullmatch(national):
+        raise InvalidPhone("only digits, spaces, dashes and dots may follow the country code")
+    return national
+
+
 def normalize(raw: str) -> str:
     """Return the wire form of one phone number, or raise :class:`InvalidPhone`."""
     text = raw.strip()
@@ -91,39 +119,56 @@ def normalize(raw: str) -> str:
     bracketed = _LEADING_CODE.fullmatch(text)
     if bracketed:
         prefix, code, rest = bracketed.groups()
-        national = rest.translate(_SEPARATORS)
-        if not _DIGITS.fullmatch(national or "x"):
-            raise InvalidPhone("only digits may follow the (country code)")
         if prefix is None and code.startswith("00"):
             code = code[2:]
-        return _international(code, national)
-    compact = text.translate(_SEPARATORS).replace("(", "").replace(")", "")
-    if compact.startswith("+"):
-        digits = compact[1:]
-        international = True
-    elif compact.startswith("00"):
-        digits = compact[2:]
-        international = True
-    else:
-        digits = compact
-        international = False
-    if not _DIGITS.fullmatch(digits or "x"):
+        if not code:
+            raise InvalidPhone("no country code inside the ( )")
+        return _international(code, _national(rest))
+    if text.startswith(("+", "00")):
+        body = text[1:] if text.startswith("+") else text[2:]
+        explicit = _EXPLICIT_CODE.match(body)
+        if explicit:
+            return _international(explicit.group(1), _national(body[explicit.end(1) :]))
+        digits = body.translate(_SEPARATORS).replace("(", "").replace(")", "")
+        if not _DIGITS.fullmatch(digits):
+            raise InvalidPhone(
+                "not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)"
+            )
+        return _international(*_split_code(digits))
+    digits = text.translate(_SEPARATORS).replace("(", "").replace(")", "")
+    if not _DIGITS.fullmatch(digits):
         raise InvalidPhone(
             "not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)"
         )
-    if international:
-        code, national = _split_code(digits)
-        return _international(code, national)
     if _MAINLAND.fullmatch(digits):
         return digits
     if len(digits) == 13 and digits.startswith("86") and _MAINLAND.fullmatch(digits[2:]):
         return digits[2:]
-    if digits.startswith("1") and len(digits) != 11:
-        raise InvalidPhone(f"wrong length: a mainland mobile has 11 digits, this has {len(digits)}")
+    if digits.startswith("1"):
+        if len(digits) != 11:
+            raise InvalidPhone(
+                f"wrong length: a mainland mobile has 11 digits, this has {len(digits)}"
+            )
+        raise InvalidPhone("not a mainland mobile: those start with 13 to 19")
     raise InvalidPhone(
         "no country code: mainland mobiles have 11 digits starting with 1; "
         "write other numbers as +CC… or (CC)…"
     )
+
+
+# The same over a block of lines (re.MULTILINE): one tuple per line, either the three digit
+# groups of a fast-path number, or (in the last group) the whole line for the careful path.
+_BLOCK_LINES = re.compile(
+    r"^(?:[ \t]*(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*"
+    r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})[ \t\r]*|(.*))$",
+    re.MULTILINE,
+)
+
+
+def fast_mainland(line: str) -> str | None:
+    """The 11 digits when ``line`` is one mainland mobile in a common spelling, else None."""
+    match = _FAST_MAINLAND.fullmatch(line)
+    return match.group(1) + match.group(2) + match.group(3) if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,23 +223,76 @@ def _valid(text: str) -> bool:
     return True
 
 
-def parse_lines(lines: Iterable[str], source: str) -> Iterator[Entry]:
-    """Entries of a plain list: one number per line, blank lines and ``#`` comments ignored."""
+Parsed = str | Invalid
+"""What the parsers yield: a wire number, or an :class:`Invalid` saying why an entry is not one."""
+
+
+def check(entry: Entry) -> Parsed:
+    """Normalise one entry into a wire number, or an :class:`Invalid` with the reason."""
+    try:
+        return normalize(entry.text)
+    except InvalidPhone as exc:
+        return Invalid(entry, str(exc))
+
+
+def parse_argument(text: str, source: str) -> Iterator[Parsed]:
+    """Numbers of one command-line argument (see :func:`split_argument`)."""
+    for entry in split_argument(text, source):
+        yield check(entry)
+
+
+def parse_lines(lines: Iterable[str], source: str) -> Iterator[Parsed]:
+    """A plain list: one number per line; blank lines, ``#`` comments and BOMs ignored."""
+    fast = _FAST_MAINLAND.fullmatch
     for number, line in enumerate(lines, start=1):
-        if number == 1:
-            line = line.lstrip("\ufeff")
+        match = fast(line)
+        if match:
+            yield match.group(1) + match.group(2) + match.group(3)
+            continue
+        yield from _parse_line(line, source, number)
+
+
+def _parse_line(line: str, source: str, number: int) -> Iterator[Parsed]:
+    line = line.lstrip("\ufeff")
+    if "#" in line:
         line = line.split("#", 1)[0]
-        if line.strip():
-            yield from split_argument(line, source, number)
+    if line.strip():
+        for entry in split_argument(line, source, number):
+            yield check(entry)
+
+
+def parse_block(text: str, source: str, first_line: int = 1) -> Iterator[Parsed | list[str]]:
+    """Like :func:`parse_lines` over ``text`` (whole lines, ``\\n``-separated), but fast.
+
+    Runs of lines that are plain mainland numbers come back as one ``list`` of wire numbers
+    (the regex engine does the per-line work); every other line goes through the careful
+    path. Order is kept.
+    """
+    rows = _BLOCK_LINES.findall(text)
+    if text.endswith("\n"):
+        rows.pop()  # the empty match after the final newline
+    numbers = [a + b + c for a, b, c, _ in rows]
+    start = 0
+    while True:
+        try:
+            other = numbers.index("", start)
+        except ValueError:
+            break
+        if other > start:
+            yield numbers[start:other]
+        yield from _parse_line(rows[other][3], source, first_line + other)
+        start = other + 1
+    if start < len(numbers):
+        yield numbers[start:] if start else numbers
 
 
 def parse_csv_lines(
     lines: Iterable[str], source: str, column: str | None = None
-) -> Iterator[Entry]:
-    """Entries of one CSV column: the first, or ``column`` (a header name or a 1-based index).
+) -> Iterator[Parsed]:
+    """One CSV column: the first, or ``column`` (a header name or a 1-based index).
 
-    A header row is skipped: always when ``column`` is a name, otherwise when the first row's cell
-    is not a phone number.
+    A header row is skipped: always when ``column`` is a name, otherwise when the first row's
+    cell holds no digit at all (``phone``, ``手机号``).
     """
     reader = csv.reader(_strip_bom(lines))
     index = 0
@@ -204,6 +302,7 @@ def parse_csv_lines(
         if index < 0:
             raise InvalidPhone("--column index starts at 1")
     header_checked = False
+    fast = _FAST_MAINLAND.fullmatch
     for row in reader:
         number = reader.line_num
         if not row or not any(cell.strip() for cell in row) or row[0].lstrip().startswith("#"):
@@ -223,21 +322,22 @@ def parse_csv_lines(
         cell = row[index].strip() if index < len(row) else ""
         if not header_checked:
             header_checked = True
-            if not cell or _LETTER.search(cell):
+            if not any(ch in "0123456789" for ch in cell):
                 continue  # a header row such as "phone,name"
-        if cell:
-            yield Entry(cell, source, number)
+        if not cell:
+            continue
+        match = fast(cell)
+        if match:
+            yield match.group(1) + match.group(2) + match.group(3)
+        else:
+            yield check(Entry(cell, source, number))
     if by_name:
         raise InvalidPhone(f"{source}: empty file, no header row with a column named {column!r}")
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:
-    first = True
     for line in lines:
-        if first:
-            line = line.lstrip("\ufeff")
-            first = False
-        yield line
+        yield line.lstrip("\ufeff")
 
 
 @dataclass(slots=True)
@@ -250,21 +350,31 @@ class Recipients:
     invalid_count: int = 0
 
 
-def collect(entries: Iterable[Entry], keep_invalid: int = 20) -> Recipients:
-    """Normalise and de-duplicate in order; keep details of the first ``keep_invalid`` errors."""
+def collect(items: Iterable[Parsed | list[str] | Entry], keep_invalid: int = 20) -> Recipients:
+    """De-duplicate in order; count invalid entries and keep details of the first few.
+
+    ``items`` are what the ``parse_*`` functions yield (a wire number, a list of them, or an
+    :class:`Invalid`); plain :class:`Entry` objects are normalised here.
+    """
     result = Recipients()
-    seen: set[str] = set()
-    for entry in entries:
-        try:
-            number = normalize(entry.text)
-        except InvalidPhone as exc:
-            result.invalid_count += 1
-            if len(result.invalid) < keep_invalid:
-                result.invalid.append(Invalid(entry, str(exc)))
+    ordered: dict[str, None] = {}  # insertion-ordered set
+    for item in items:
+        if type(item) is list:
+            before = len(ordered)
+            ordered.update(dict.fromkeys(item))
+            result.duplicates += len(item) - (len(ordered) - before)
             continue
-        if number in seen:
-            result.duplicates += 1
+        if type(item) is Entry:
+            item = check(item)
+        if type(item) is str:
+            if item in ordered:
+                result.duplicates += 1
+            else:
+                ordered[item] = None
             continue
-        seen.add(number)
-        result.numbers.append(number)
+        assert isinstance(item, Invalid)
+        result.invalid_count += 1
+        if len(result.invalid) < keep_invalid:
+            result.invalid.append(item)
+    result.numbers = list(ordered)
     return result

@@ -116,7 +116,10 @@ class Output:
         if self.capture_json:
             self.captured = payload
             return
-        self.out.file.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        # Indented for a person at a terminal; compact (and C-encoded, fast) for pipes.
+        indent = 2 if self.out.is_terminal else None
+        json.dump(payload, self.out.file, ensure_ascii=False, indent=indent)
+        self.out.file.write("\n")
         self.out.file.flush()
 
     # ---- failures before sending ----------------------------------------------------------
@@ -184,7 +187,7 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
         "status": outcome.status,
     }
     if result is None:
-        item["params"] = redact(outcome.form or {})
+        item["params"] = shown_params(outcome.form or {})
         return item
     item.update(
         {
@@ -198,6 +201,15 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
         }
     )
     return item
+
+
+SHOWN_REQUESTS = 5
+
+
+def shown_params(form: Mapping[str, str]) -> dict[str, str]:
+    """A signed form as it may be shown: redacted, without the PhoneNumbers.N keys (the
+    numbers are listed on their own)."""
+    return {k: v for k, v in redact(dict(form)).items() if not k.startswith("PhoneNumbers.")}
 
 
 def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[str, Any]:
@@ -320,11 +332,12 @@ def _human_report(output: Output, report: SendReport) -> None:
         out.line(f"Params     {params}")
         out.line(f"Numbers    {len(recipients.numbers):,}")
         out.line(f"Requests   {total}")
-        for outcome in report.requests:
+        for outcome in report.requests[:SHOWN_REQUESTS]:
             out.line(f"  request {outcome.index}: {describe_numbers(outcome.numbers)}")
-            form = redact(outcome.form or {})
-            body = "&".join(f"{k}={v}" for k, v in form.items() if not k.startswith("PhoneNumbers"))
+            body = "&".join(f"{k}={v}" for k, v in shown_params(outcome.form or {}).items())
             out.line(f"    {body}", "dim")
+        if total > SHOWN_REQUESTS:
+            out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
         if len(recipients.numbers) <= 20:
             out.line("Recipients " + " ".join(recipients.numbers))
     else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["flatten", "string_to_sign", "sign", "signed_params", "verify"]
@@ -27,6 +28,11 @@ def _scalar(value: Any) -> str:
             return str(int(value))
         return repr(value)
     return str(value)
+
+
+@lru_cache(maxsize=64)
+def _indexed_keys(name: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name}.{index}" for index in range(count))
 
 
 def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -43,6 +49,9 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         if isinstance(value, Mapping):
             flat.update(flatten(value, prefix=f"{name}."))
         elif isinstance(value, (list, tuple)):
+            if all(type(item) is str for item in value):  # phone numbers, params: the hot path
+                flat.update(zip(_indexed_keys(name, len(value)), value, strict=True))
+                continue
             for index, item in enumerate(value):
                 item_name = f"{name}.{index}"
                 if isinstance(item, Mapping):
@@ -56,8 +65,12 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 def string_to_sign(flat: Mapping[str, str], private_key: str) -> str:
     """The exact text that is hashed: sorted ``key+value`` pairs, then the private key."""
-    body = "".join(f"{key}{flat[key]}" for key in sorted(flat) if key != "Signature")
-    return body + private_key
+    parts: list[str] = []
+    for key in sorted(flat):
+        if key != "Signature":
+            parts += (key, flat[key])
+    parts.append(private_key)
+    return "".join(parts)
 
 
 def sign(flat: Mapping[str, str], private_key: str) -> str:
