@@ -92,6 +92,16 @@ EnvFileOpt = Annotated[
         show_default=False,
     ),
 ]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="Profile from UCloud's CLI files ~/.ucloud/config.json and credential.json "
+        "(default: the active one). (env UCLOUD_PROFILE)",
+        show_default=False,
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="Print only the SessionNo(s).")]
 VerboseOpt = Annotated[
@@ -196,12 +206,62 @@ def send(
     base_url: BaseUrlOpt = None,
     timeout: TimeoutOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Send to the valid numbers, report the rest.")
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Parse, validate, build and sign; send nothing.")
     ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "-c",
+            "--concurrency",
+            metavar="N",
+            min=1,
+            max=16,
+            help="Requests in flight at once (1-16), over one keep-alive connection pool.",
+        ),
+    ] = 4,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            metavar="PER_SECOND",
+            help="At most this many requests per second (all workers together).",
+            show_default=False,
+        ),
+    ] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            metavar="FILE",
+            dir_okay=False,
+            help="Record every request (JSONL). Run the same command again with the same "
+            "journal to send only what was not accepted yet.",
+            show_default=False,
+        ),
+    ] = None,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown",
+            help="With --journal: also resend requests whose outcome was unknown "
+            "(they may already have been delivered).",
+        ),
+    ] = False,
+    failed_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--failed-out",
+            metavar="FILE",
+            dir_okay=False,
+            help="Write the numbers not accepted to FILE, one per line, ready for -f.",
+            show_default=False,
+        ),
+    ] = None,
     sandbox: Annotated[
         bool,
         typer.Option(
@@ -236,6 +296,7 @@ def send(
 
     output = Output(json_mode=json_mode, quiet=quiet)
     flags = {
+        "profile": profile,
         "project_id": project_id,
         "base_url": base_url,
         "timeout": timeout,
@@ -260,6 +321,11 @@ def send(
             dry_run=dry_run,
             verbose=verbose,
             sandbox=sandbox,
+            concurrency=concurrency,
+            rate=rate,
+            journal=journal,
+            resend_unknown=resend_unknown,
+            failed_out=failed_out,
             wait=wait,
             wait_timeout=wait_timeout,
             wait_interval=wait_interval,
@@ -307,6 +373,7 @@ def receipt(
     project_id: ProjectOpt = None,
     base_url: BaseUrlOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     json_mode: JsonOpt = False,
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Print only 'phone<TAB>result' lines.")
@@ -318,7 +385,7 @@ def receipt(
     from usms_cli.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
-    flags = {"project_id": project_id, "base_url": base_url}
+    flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:
         from usms_cli.commands import run_receipt
@@ -346,6 +413,7 @@ def template(
     project_id: ProjectOpt = None,
     base_url: BaseUrlOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     json_mode: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the status.")] = False,
     verbose: VerboseOpt = False,
@@ -355,7 +423,7 @@ def template(
     from usms_cli.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
-    flags = {"project_id": project_id, "base_url": base_url}
+    flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:
         from usms_cli.commands import run_lookup
@@ -382,6 +450,7 @@ def signature(
     project_id: ProjectOpt = None,
     base_url: BaseUrlOpt = None,
     env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
     json_mode: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the status.")] = False,
     verbose: VerboseOpt = False,
@@ -391,7 +460,7 @@ def signature(
     from usms_cli.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
-    flags = {"project_id": project_id, "base_url": base_url}
+    flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:
         from usms_cli.commands import run_lookup
