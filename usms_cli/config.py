@@ -1,7 +1,9 @@
-"""Settings resolution: command-line flag > environment > ``.env`` file > built-in default.
+"""Settings resolution: command-line flag > environment > ``.env`` file > UCloud profile > default.
 
 Each resolved value remembers where it came from, so messages can say "UCLOUD_PRIVATE_KEY from
-./.env" without ever showing the value. Pure except for reading the ``.env`` file.
+./.env" without ever showing the value. Pure except for reading the ``.env`` file and UCloud's
+profile files (``usms_cli.profiles``); warnings (a private key in a file others can read) are
+returned in ``Settings.warnings`` for the caller to print.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from usms_cli import profiles
 from usms_cli.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.ucloud.cn"
@@ -44,6 +47,11 @@ class Settings:
     template_id: str | None
     sig_content: str | None
     sources: Mapping[str, str] = field(default_factory=dict)
+    profile: str | None = None  # the UCloud profile consulted; its source is sources["profile"]
+    profiles: tuple[str, ...] = ()  # every profile the files hold
+    config_file: Path | None = None  # sources["config_file"] says why this path
+    credential_file: Path | None = None  # sources["credential_file"]
+    warnings: tuple[str, ...] = ()  # for the caller to print on stderr (never hold a secret)
 
     def has_credentials(self) -> bool:
         return bool(self.public_key) and bool(self.private_key)
@@ -51,11 +59,16 @@ class Settings:
 
 def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
     """Values of a ``.env`` file (no interpolation, nothing put into ``os.environ``)."""
-    if not path.exists():
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as exc:  # e.g. a parent directory without search permission
+        raise ConfigError(f"{path}: cannot access it ({exc.strerror or 'I/O error'})") from None
+    if not exists:
         if required:
             raise ConfigError(f"--env-file {path}: no such file")
         return {}
-    if path.is_dir():
+    if is_dir:
         raise ConfigError(f"{path}: is a directory, not a .env file")
     try:
         with path.open("rb") as handle:
@@ -82,6 +95,7 @@ def _pick(
     environ: Mapping[str, str],
     dotenv: Mapping[str, str],
     dotenv_label: str,
+    profile: profiles.Profile | None = None,
 ) -> tuple[str | None, str]:
     flag = flags.get(name)
     if flag is not None and flag != "":
@@ -94,8 +108,28 @@ def _pick(
         value = dotenv.get(var)
         if value:
             return value, f"{dotenv_label} {var}"
+    if profile is not None and profile.values.get(name):
+        return profile.values[name], profile.sources[name]
     if name in DEFAULTS:
         return DEFAULTS[name], "default"
+    return None, "not set"
+
+
+def _requested_profile(
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    dotenv: Mapping[str, str],
+    dotenv_label: str,
+) -> tuple[str | None, str]:
+    """``--profile``, else ``UCLOUD_PROFILE`` from the environment, else from the .env file."""
+    flag = flags.get("profile")
+    if flag:
+        return flag, "--profile"
+    var = profiles.PROFILE_ENV
+    if environ.get(var):
+        return environ[var], f"environment {var}"
+    if dotenv.get(var):
+        return dotenv[var], f"{dotenv_label} {var}"
     return None, "not set"
 
 
@@ -107,19 +141,43 @@ def resolve(
 ) -> Settings:
     """Resolve every setting.
 
-    ``env_file`` is ``--env-file``; without it ``cwd/.env`` is read if present.
+    ``env_file`` is ``--env-file``; without it ``cwd/.env`` is read if present. After the .env
+    layer comes the UCloud profile (``flags["profile"]``, ``UCLOUD_PROFILE``, else the active
+    one) from ``~/.ucloud/config.json`` and ``credential.json``.
     """
     if env_file is not None:
+        dotenv_path = env_file
         dotenv = read_env_file(env_file, required=True)
         label = str(env_file)
     else:
-        dotenv = read_env_file(cwd / ".env", required=False)
+        dotenv_path = cwd / ".env"
+        dotenv = read_env_file(dotenv_path, required=False)
         label = "./.env"
+    warnings: list[str] = []
+    if dotenv.get("UCLOUD_PRIVATE_KEY"):
+        warning = profiles.permission_warning(dotenv_path, shown=label)
+        if warning:
+            warnings.append(warning)
+
+    requested, requested_source = _requested_profile(flags, environ, dotenv, label)
+    config_file = profiles.locate("config", environ, dotenv, label)
+    credential_file = profiles.locate("credential", environ, dotenv, label)
+    profile = profiles.load_profile(requested, requested_source, config_file, credential_file)
+    warnings.extend(w for w in profile.warnings if w not in warnings)
+
     values: dict[str, str | None] = {}
     sources: dict[str, str] = {}
     for name in ENV_NAMES:
-        values[name], sources[name] = _pick(name, flags, environ, dotenv, label)
-    base_url = check_base_url(values["base_url"] or DEFAULT_BASE_URL)
+        values[name], sources[name] = _pick(name, flags, environ, dotenv, label, profile)
+    sources["profile"] = profile.how
+    sources["config_file"] = config_file.source
+    sources["credential_file"] = credential_file.source
+    try:
+        base_url = check_base_url(values["base_url"] or DEFAULT_BASE_URL)
+    except ConfigError as exc:
+        if sources["base_url"] in {"command line", "default"}:
+            raise
+        raise ConfigError(f"{exc.message} (from {sources['base_url']})", hint=exc.hint) from None
     timeout = parse_timeout(values["timeout"] or str(DEFAULT_TIMEOUT), sources["timeout"])
     return Settings(
         public_key=values["public_key"],
@@ -130,6 +188,11 @@ def resolve(
         template_id=values["template_id"],
         sig_content=values["sig_content"],
         sources=sources,
+        profile=profile.name,
+        profiles=profile.available,
+        config_file=config_file.path,
+        credential_file=credential_file.path,
+        warnings=tuple(warnings),
     )
 
 

@@ -1,0 +1,355 @@
+"""``usms config show`` and ``usms config check``: where each setting comes from, and whether
+the credentials work. Also :func:`emit_warnings`, which every command calls after resolving.
+
+Secrets never reach the output: the private key is only ever "<set, hidden>" or "<not set>",
+the public key is shortened. Typer is not imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from usms_cli.core import mask_key
+from usms_cli.errors import ConfigError, ExitCode
+from usms_cli.render import Output, width
+
+if TYPE_CHECKING:
+    from usms_cli.client import ApiResult
+    from usms_cli.config import Settings
+
+HIDDEN = "<set, hidden>"
+NOT_SET = "<not set>"
+
+# setting name -> label, in the order shown
+LABELS: dict[str, str] = {
+    "public_key": "public key",
+    "private_key": "private key",
+    "project_id": "project",
+    "base_url": "base URL",
+    "timeout": "timeout",
+    "template_id": "template",
+    "sig_content": "signature",
+    "profile": "profile",
+    "config_file": "config file",
+    "credential_file": "credential file",
+}
+
+_warned: weakref.WeakKeyDictionary[Output, set[str]] = weakref.WeakKeyDictionary()
+
+
+def emit_warnings(output: Output, settings: Settings) -> None:
+    """Print ``settings.warnings`` on stderr, each at most once per ``output`` (one run)."""
+    seen = _warned.setdefault(output, set())
+    for warning in settings.warnings:
+        if warning not in seen:
+            seen.add(warning)
+            output.warn(warning)
+
+
+def resolve_settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
+    from usms_cli import config
+
+    return config.resolve(flags, os.environ, env_file, Path.cwd())
+
+
+# ---- config show ------------------------------------------------------------------------------
+
+
+def describe_settings(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every setting as ``{"value": …, "source": …}``, secrets masked; JSON-ready."""
+    sources = settings.sources
+    described: dict[str, dict[str, Any]] = {}
+    for name in LABELS:
+        value: Any
+        if name == "private_key":
+            value = HIDDEN if settings.private_key else NOT_SET
+        elif name == "public_key":
+            value = mask_key(settings.public_key) if settings.public_key else None
+        elif name == "timeout":
+            value = int(settings.timeout) if settings.timeout.is_integer() else settings.timeout
+        elif name in ("config_file", "credential_file"):
+            path: Path | None = getattr(settings, name)
+            value = None if path is None else _shown_path(path)
+        else:
+            value = getattr(settings, name)
+        item: dict[str, Any] = {"value": value, "source": sources.get(name, "not set")}
+        if name in ("config_file", "credential_file"):
+            path = getattr(settings, name)
+            item["found"] = path is not None and path.is_file()
+        described[name] = item
+    return described
+
+
+def _shown_path(path: Path) -> str:
+    from usms_cli.profiles import display_path
+
+    return display_path(path)
+
+
+def _text(name: str, item: Mapping[str, Any]) -> str:
+    value = item["value"]
+    if value is None:
+        return NOT_SET
+    if name == "timeout":
+        return f"{value:g} s"
+    if name in ("config_file", "credential_file") and not item.get("found"):
+        return f"{value} (not found)"
+    return str(value)
+
+
+def run_config_show(
+    output: Output, *, flags: Mapping[str, str | None], env_file: Path | None
+) -> ExitCode:
+    """Print every setting with its (masked) value and where it came from."""
+    settings = resolve_settings(flags, env_file)
+    emit_warnings(output, settings)
+    described = describe_settings(settings)
+    if output.json_mode:
+        output.json(
+            {
+                "settings": described,
+                "profile": settings.profile,
+                "profiles": list(settings.profiles),
+            }
+        )
+        return ExitCode.OK
+    rows = [("Setting", "Value", "Source")]
+    rows += [(LABELS[name], _text(name, item), item["source"]) for name, item in described.items()]
+    widths = [max(width(row[i]) for row in rows) for i in range(2)]
+    for index, (label, value, source) in enumerate(rows):
+        line = (
+            label + " " * (widths[0] - width(label)) + "  "
+            f"{value}" + " " * (widths[1] - width(value)) + "  " + source
+        )
+        output.out.line(line.rstrip(), "bold" if index == 0 else None)
+    if settings.profiles:
+        output.out.line("Profiles in the files: " + ", ".join(settings.profiles))
+    output.out.line(
+        "Precedence: command line > environment > --env-file or ./.env > profile > default."
+    )
+    return ExitCode.OK
+
+
+# ---- config check -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check call says about the credentials, in one plain sentence."""
+
+    exit_code: ExitCode
+    keys_work: bool
+    summary: str
+    hint: str | None = None
+
+
+def interpret_check(
+    result: ApiResult, *, action: str, settings: Settings, sig_content: str | None
+) -> Verdict:
+    """Turn the answer to the one check request into a verdict (pure)."""
+    from usms_cli.receipts import STATUS_WORDS
+
+    sources = settings.sources
+    where = settings.base_url
+    code = result.ret_code
+    if result.status == "not_sent":
+        return Verdict(
+            ExitCode.UNREACHABLE,
+            False,
+            f"Could not reach the API at {where}: {result.error}. The keys were not checked.",
+            hint=f"check the base URL (from {sources.get('base_url', 'default')}) and the "
+            "network or proxy",
+        )
+    if result.status == "unknown":
+        return Verdict(
+            ExitCode.UNKNOWN,
+            False,
+            f"No usable answer from {where}: {result.error}. The keys were not checked.",
+            hint="is the base URL a UCloud API endpoint? run again with -v to see the answer",
+        )
+    if result.status == "accepted" or (code is not None and 18000 <= code <= 18999):
+        scope = (
+            "The keys, the project and the endpoint work"
+            if settings.project_id
+            else "The keys and the endpoint work (no project set: the key's default project "
+            "is used)"
+        )
+        text = f"{scope}: {action} was answered with RetCode {code}."
+        hint = None
+        if code == 18016 and sig_content:
+            text += f" The signature {sig_content!r} is not approved or not known to USMS."
+            hint = "check USMS_SIG_CONTENT: it must be an approved signature, without 【】"
+        elif result.status == "accepted" and sig_content and result.body is not None:
+            status = _signature_status(result.body)
+            words = STATUS_WORDS.get(status, "of unknown status") if status is not None else None
+            text += f" The signature {sig_content!r} is {words or 'of unknown status'}."
+        return Verdict(ExitCode.OK, True, text, hint)
+    message = f": {result.message}" if result.message else ""
+    public = sources.get("public_key", "not set")
+    private = sources.get("private_key", "not set")
+    project = sources.get("project_id", "not set")
+    refused: dict[int, tuple[str, str]] = {
+        171: (
+            "The private key does not match the public key",
+            f"check the private key (from {private}): it must be the one that belongs to the "
+            f"public key (from {public})",
+        ),
+        172: (
+            "The public key is not known to UCloud",
+            f"check the public key (from {public}); copy both keys again from the console "
+            "(API keys)",
+        ),
+        290: (
+            "The keys work, but the project is wrong or not accessible",
+            f"check the project id (from {project})",
+        ),
+        292: (
+            "The keys work, but the project is wrong or not accessible",
+            f"check the project id (from {project})",
+        ),
+        173: ("The UCloud account is restricted", "see the UCloud console"),
+        294: (
+            "This machine's IP address is not allowed to use these keys",
+            "add it to the API key's IP allow-list in the console",
+        ),
+        291: (
+            "The keys have no permission to use USMS",
+            "grant the key's user USMS access (IAM) in the console",
+        ),
+        299: (
+            "The keys have no permission to use USMS",
+            "grant the key's user USMS access (IAM) in the console",
+        ),
+    }
+    if code in refused:
+        text, hint = refused[code]
+        return Verdict(ExitCode.REJECTED, False, f"{text} (RetCode {code}{message}).", hint)
+    return Verdict(
+        ExitCode.REJECTED,
+        False,
+        f"The API refused the check: RetCode {code}{message}.",
+        hint="run again with -v to see the request and the answer",
+    )
+
+
+def _signature_status(body: Mapping[str, Any]) -> int | None:
+    data = body.get("Data")
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        return None
+    status = data.get("Status")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    if isinstance(status, str) and status.strip().isdigit():
+        return int(status)
+    return None
+
+
+def _check_request(settings: Settings) -> dict[str, Any]:
+    import uuid
+
+    from usms_cli.core import build_receipt_query, build_signature_query
+
+    if settings.sig_content:
+        return build_signature_query(settings.sig_content, None, settings.project_id)
+    return build_receipt_query([f"check-{uuid.uuid4()}"], settings.project_id)
+
+
+def _context(settings: Settings) -> list[tuple[str, str, str]]:
+    described = describe_settings(settings)
+    names = ["base_url", "public_key", "private_key", "project_id"]
+    if settings.profile:
+        names.append("profile")
+    return [(LABELS[n], _text(n, described[n]), described[n]["source"]) for n in names]
+
+
+def run_config_check(
+    output: Output,
+    *,
+    flags: Mapping[str, str | None],
+    env_file: Path | None,
+    verbose: bool = False,
+) -> ExitCode:
+    """One cheap read-only call that tells whether keys, project and endpoint work."""
+    settings = resolve_settings(flags, env_file)
+    emit_warnings(output, settings)
+    missing = [
+        var
+        for var, value in (
+            ("UCLOUD_PUBLIC_KEY", settings.public_key),
+            ("UCLOUD_PRIVATE_KEY", settings.private_key),
+        )
+        if not value
+    ]
+    if missing or not settings.public_key or not settings.private_key:
+        raise ConfigError(
+            f"no UCloud credentials: {' and '.join(missing)} not set; nothing was checked",
+            hint="export them, put them in ./.env, pass --env-file PATH, or select a profile of "
+            "UCloud's CLI with --profile NAME",
+        )
+
+    from usms_cli.client import Client, RetryPolicy
+    from usms_cli.signing import signed_params
+
+    params = _check_request(settings)
+    action = str(params["Action"])
+    client = Client(
+        settings.base_url,
+        settings.timeout,
+        retry=RetryPolicy(attempts=2),
+        log=output.verbose if verbose else None,
+    )
+    try:
+        form = signed_params(params, settings.public_key, settings.private_key)
+        result = client.call(form, idempotent=True)
+    finally:
+        client.close()
+    verdict = interpret_check(
+        result, action=action, settings=settings, sig_content=settings.sig_content
+    )
+    context = _context(settings)
+    if result.request_id:
+        context.append(("request id", result.request_id, action))
+    if output.json_mode:
+        output.json(
+            {
+                "ok": verdict.keys_work,
+                "exit_code": int(verdict.exit_code),
+                "keys_work": verdict.keys_work,
+                "summary": verdict.summary,
+                "hint": verdict.hint,
+                "action": action,
+                "status": result.status,
+                "RetCode": result.ret_code,
+                "Message": result.message,
+                "request_id": result.request_id,
+                "error": result.error,
+                "settings": {
+                    name: item
+                    for name, item in describe_settings(settings).items()
+                    if name in ("base_url", "public_key", "private_key", "project_id", "profile")
+                },
+            }
+        )
+    columns = [max(width(row[i]) for row in context) for i in range(2)]
+    details = [
+        f"{label}{' ' * (columns[0] - width(label))}  {value}{' ' * (columns[1] - width(value))}"
+        f"  ({source})"
+        for label, value, source in context
+    ]
+    if verdict.keys_work:
+        if not output.json_mode:
+            output.out.line(verdict.summary, "bold green")
+            for line in details:
+                output.out.line(f"  {line}")
+            if verdict.hint:
+                output.out.line(f"  hint: {verdict.hint}", "yellow")
+    else:
+        output.error(verdict.summary[:1].lower() + verdict.summary[1:], verdict.hint, details)
+    return verdict.exit_code
