@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -86,6 +87,9 @@ class FakeUSMS:
     sent: list[list[str]] = field(default_factory=list)
     script: list[Callable[[dict[str, str]], Response]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    times: list[float] = field(default_factory=list)  # arrival, time.monotonic()
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def answer(self, *responders: Callable[[dict[str, str]], Response]) -> None:
         self.script = list(responders)
@@ -95,13 +99,23 @@ class FakeUSMS:
         form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         with self.lock:
             self.requests.append(form)
+            self.times.append(time.monotonic())
             index = len(self.requests) - 1
         if form.get("PublicKey") != PUBLIC_KEY:
             return api(172, "user does not exist")
         if not verify(form, PRIVATE_KEY):
             return api(171, "Signature VerifyAC Error")
         responder = self.script[min(index, len(self.script) - 1)] if self.script else accept
-        return responder(form)
+        response = responder(form)
+        try:
+            payload = json.loads(response.get_data(as_text=True))
+        except ValueError:
+            payload = {}
+        if response.status_code == 200 and isinstance(payload, dict):
+            if str(payload.get("RetCode")) == "0":
+                with self.lock:
+                    self.sent.append(phones_of(form))
+        return response
 
     @property
     def count(self) -> int:
@@ -130,25 +144,44 @@ def accept(form: dict[str, str]) -> Response:
     return api(0, "提交发送成功", SessionNo=f"sn-{abs(hash(tuple(phones_of(form)))) % 10**8}")
 
 
-@pytest.fixture
-def fake(httpserver: Any) -> Iterator[FakeUSMS]:
+def serve_fake(httpserver: Any) -> FakeUSMS:
+    """Attach a FakeUSMS to a pytest-httpserver instance."""
     server = FakeUSMS(url=httpserver.url_for("/"))
 
     def handler(request: Request) -> Response:
-        response = server.handle(request)
-        if response.status_code == 200 and server.requests:
-            form = server.requests[-1]
-            try:
-                payload = json.loads(response.get_data(as_text=True))
-            except ValueError:
-                payload = {}
-            if isinstance(payload, dict) and str(payload.get("RetCode")) == "0":
-                with server.lock:
-                    server.sent.append(phones_of(form))
-        return response
+        with server.lock:
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        try:
+            return answer(request)
+        finally:
+            with server.lock:
+                server.in_flight -= 1
+
+    def answer(request: Request) -> Response:
+        return server.handle(request)
 
     httpserver.expect_request("/", method="POST").respond_with_handler(handler)
-    yield server
+    return server
+
+
+@pytest.fixture
+def fake(httpserver: Any) -> FakeUSMS:
+    return serve_fake(httpserver)
+
+
+@pytest.fixture
+def threaded_fake() -> Iterator[FakeUSMS]:
+    """A FakeUSMS whose server answers requests concurrently."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield serve_fake(server)
+    finally:
+        server.clear()
+        server.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

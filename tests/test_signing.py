@@ -395,3 +395,14 @@ def test_signed_params_never_carry_the_private_key(
 def test_signature_is_40_lower_case_hex(flat: dict[str, str], private_key: str) -> None:
     assert HEX40.fullmatch(sign(flat, private_key))
     assert HEX40.fullmatch(signed_params(flat, "pub", private_key)["Signature"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(form=st.dictionaries(st.text(min_size=1), st.text(), max_size=8))
+def test_encode_form_is_exactly_urlencode(form: dict[str, str]) -> None:
+    """The fast body encoder writes the same bytes as the standard library."""
+    from urllib.parse import urlencode
+
+    from usms_cli.core import encode_form
+
+    assert encode_form(form) == urlencode(form).encode("ascii")

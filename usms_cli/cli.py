@@ -13,12 +13,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from usms_cli import __version__
+from usms_cli.cli_config import config_app
 from usms_cli.errors import ExitCode, UsmsError
 
 EXIT_CODES = (
     "Exit codes: 0 all accepted · 1 refused by the API · 2 bad usage, input or configuration "
     "(nothing sent) · 3 partly sent · 4 API unreachable (nothing sent) · 5 outcome unknown "
-    "(may have been sent; never resent) · 130 interrupted."
+    "(may have been sent; never resent) · 130 interrupted (143 SIGTERM)."
 )
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(config_app, name="config")
 
 
 def _version(value: bool) -> None:
@@ -550,6 +552,9 @@ def sandbox(
         float,
         typer.Option("--receipt-delay", metavar="SECONDS", help="Seconds before receipts appear."),
     ] = 2.0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Do not show each accepted message.")
+    ] = False,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -583,6 +588,7 @@ def sandbox(
             fail_numbers=fail_numbers or [],
             receipt_delay=receipt_delay,
             record=record,
+            display=not quiet,
         )
 
     _finish(output, run, debug=debug)

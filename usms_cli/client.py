@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from usms_cli import __version__
-from usms_cli.core import redact
+from usms_cli.core import encode_form, redact
 
 if TYPE_CHECKING:
     import requests
+
+    from usms_cli.pacing import Pacer
 
 Status = Literal["accepted", "rejected", "unknown", "not_sent"]
 
@@ -41,6 +44,7 @@ class ApiResult:
     http_status: int | None = None
     attempts: int = 0
     error: str | None = None  # our own plain-words description when there is no API message
+    throttled: bool = False  # HTTP 429 or RetCode 153
 
     @property
     def ok(self) -> bool:
@@ -87,44 +91,69 @@ class Client:
         *,
         retry: RetryPolicy | None = None,
         log: Callable[[str], None] | None = None,
+        pacer: Pacer | None = None,
+        pool_size: int = 4,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.log = log
+        self.pacer = pacer
+        self.pool_size = pool_size
         self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
 
     @property
     def session(self) -> requests.Session:
-        if self._session is None:
-            import requests
+        with self._session_lock:
+            if self._session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
 
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            session.headers["Accept"] = "application/json"
-            self._session = session
-        return self._session
+                session = requests.Session()
+                session.headers["User-Agent"] = USER_AGENT
+                session.headers["Accept"] = "application/json"
+                # One keep-alive pool shared by all workers; no urllib3 retries (max_retries=0):
+                # what may be retried is decided here, never by the transport.
+                adapter = HTTPAdapter(
+                    pool_connections=1, pool_maxsize=max(1, self.pool_size), max_retries=0
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                self._session = session
+            return self._session
 
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
 
     def call(self, form: Mapping[str, str], *, idempotent: bool) -> ApiResult:
-        """POST one signed form. Retries only what is safe for ``idempotent``."""
+        """POST one signed form. Retries only what is safe for ``idempotent``.
+
+        Throttling (429, RetCode 153) pauses every caller sharing this client's pacer.
+        """
+        body = encode_form(dict(form))
         attempt = 0
         while True:
             attempt += 1
-            result, retry_after, retryable = self._once(form, idempotent=idempotent)
+            if self.pacer is not None:
+                self.pacer.wait_turn()
+            result, retry_after, retryable = self._once(form, body, idempotent=idempotent)
             result.attempts = attempt
+            if result.ok and self.pacer is not None:
+                self.pacer.succeeded()
             if not retryable or attempt >= self.retry.attempts:
                 return result
             wait = self.retry.delay(attempt - 1, retry_after)
             if self.log:
                 self.log(f"retrying in {wait:.1f}s ({result.error or result.message})")
-            self.retry.sleep(wait)
+            if result.throttled and self.pacer is not None:
+                self.pacer.throttled(wait)
+            else:
+                self.retry.sleep(wait)
 
     def _once(
-        self, form: Mapping[str, str], *, idempotent: bool
+        self, form: Mapping[str, str], body: bytes, *, idempotent: bool
     ) -> tuple[ApiResult, float | None, bool]:
         import requests
 
@@ -136,7 +165,8 @@ class Client:
         try:
             response = self.session.post(
                 self.base_url,
-                data=dict(form),
+                data=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
                 timeout=(min(self.timeout, 10.0), self.timeout),
                 allow_redirects=False,
                 stream=True,
@@ -177,10 +207,18 @@ class Client:
     ) -> tuple[ApiResult, float | None, bool]:
         import requests
 
-        request_id = response.headers.get("X-UCLOUD-REQUEST-UUID")
+        request_id = printable(response.headers.get("X-UCLOUD-REQUEST-UUID"), 100) or None
         status = response.status_code
         try:
-            raw = _read_capped(response)
+            raw = _read_capped(response, self.timeout)
+        except AnswerTooSlow:
+            result = ApiResult(
+                "unknown",
+                error=f"the answer did not finish within {self.timeout:g}s",
+                request_id=request_id,
+                http_status=status,
+            )
+            return result, None, idempotent
         except requests.exceptions.RequestException:
             result = ApiResult(
                 "unknown",
@@ -191,7 +229,11 @@ class Client:
             return result, None, idempotent
         if self.log:
             self.log(f"< HTTP {status}  X-UCLOUD-REQUEST-UUID={request_id or '-'}")
-            preview = raw[:2000].decode("utf-8", "replace") if raw is not None else "<too large>"
+            preview = (
+                printable(raw[:2000].decode("utf-8", "replace"), 2000)
+                if raw is not None
+                else "<too large>"
+            )
             self.log(f"< {preview}")
 
         def made(
@@ -213,9 +255,10 @@ class Client:
 
         if status == 429:
             result = made("not_sent", error="throttled by the API (HTTP 429)")
+            result.throttled = True
             return result, _retry_after(response.headers.get("Retry-After")), True
         if 300 <= status < 400:
-            where = response.headers.get("Location", "?")
+            where = printable(response.headers.get("Location", "?"), 200)
             error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
             return made("unknown", error=error), None, False
         if raw is None:
@@ -230,29 +273,85 @@ class Client:
         if ret_code is None:
             error = f"HTTP {status}: answer without a RetCode"
             return made("unknown", body=body, error=error), None, idempotent
-        if ret_code == 0 and status < 300:
-            return made("accepted", ret_code, message, body), None, False
+        if ret_code == 0:
+            if 200 <= status < 300:
+                return made("accepted", ret_code, message, body), None, False
+            error = f"HTTP {status} with RetCode 0: contradictory answer"
+            return made("unknown", ret_code, message, body, error=error), None, idempotent
         if ret_code == THROTTLED_RETCODE:
             result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
+            result.throttled = True
             return result, _retry_after(response.headers.get("Retry-After")), True
         return made("rejected", ret_code, message, body), None, False
 
 
-def _read_capped(response: requests.Response) -> bytes | None:
+class AnswerTooSlow(Exception):
+    """The body kept trickling in past the deadline."""
+
+
+def _read_capped(response: requests.Response, timeout: float) -> bytes | None:
+    """The body, or None when it is over MAX_BODY. The whole read must end within ``timeout``
+    (requests' read timeout is per socket read, so a server dripping bytes could hold us for
+    ever): a watchdog closes the response at the deadline."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _shutdown(response)
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+    except Exception:
+        if expired.is_set():
+            raise AnswerTooSlow() from None
+        raise
+    finally:
+        watchdog.cancel()
+    if expired.is_set():
+        raise AnswerTooSlow()
     return b"".join(chunks)
+
+
+def _shutdown(response: requests.Response) -> None:
+    """Wake a read blocked in another thread: shut the socket down, then close."""
+    import socket
+
+    connection = getattr(response.raw, "_connection", None) or getattr(
+        response.raw, "connection", None
+    )
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # "Connection: close": http.client handed the socket to the response
+        fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    response.close()
+
+
+def printable(text: str | None, limit: int) -> str:
+    """Server-chosen text made safe for a terminal: control characters escaped, length capped."""
+    if not text:
+        return ""
+    cleaned = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text[:limit])
+    return cleaned + ("…" if len(text) > limit else "")
 
 
 def _parse_body(raw: bytes) -> dict[str, Any] | None:
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 

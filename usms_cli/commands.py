@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from usms_cli.config_commands import emit_warnings
 from usms_cli.core import Message, check_message
 from usms_cli.errors import ConfigError, ExitCode, InputError, UsmsError
 from usms_cli.render import Output, invalid_details, plural
@@ -53,6 +54,7 @@ def run_send(
     from usms_cli.render import render_report
 
     settings = _settings(flags, env_file)
+    emit_warnings(output, settings)
     if not phones and not files:
         raise InputError(
             "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
@@ -65,10 +67,13 @@ def run_send(
             details=invalid_details(recipients),
         )
     if not recipients.numbers:
-        raise InputError(
-            "no valid phone numbers to send to; nothing was sent",
-            details=invalid_details(recipients),
-        )
+        if recipients.invalid_count:
+            raise InputError(
+                "no valid phone numbers to send to; nothing was sent",
+                details=invalid_details(recipients),
+            )
+        where = ", ".join([*(["the arguments"] if phones else []), *files])
+        raise InputError(f"no phone numbers found in {where}; nothing was sent")
     with _maybe_sandbox(sandbox, output) as server:
         if server is not None:
             settings = _point_at_sandbox(settings, server)
@@ -97,13 +102,66 @@ def run_send(
         public_key, private_key = _require_credentials(settings)
 
         from usms_cli.client import Client
-        from usms_cli.send import send
+        from usms_cli.pacing import Pacer
+        from usms_cli.send import Control, send
 
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            raise InputError("--rate must be a positive number of requests per second")
+        to_send: Sequence[str] = recipients.numbers
+        done: list[str] = []
+        held: list[str] = []
+        writer = None
+        if journal is not None:
+            from usms_cli import __version__
+            from usms_cli import journal as journal_module
+
+            state = journal_module.load(journal, message)
+            if state.torn_last_line:
+                output.warn(
+                    f"{journal}: the last line is incomplete (an earlier run was killed while "
+                    "writing it); that request is treated as unknown"
+                )
+            to_send, done, held = journal_module.split_for_resume(
+                recipients.numbers, state, resend_unknown=resend_unknown
+            )
+            if done:
+                output.info(
+                    f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
+                    "run; not sending them again."
+                )
+            writer = journal_module.Writer(journal, message)
+            writer.run(f"usms-cli/{__version__}")
         client = Client(
-            settings.base_url, settings.timeout, log=output.verbose if verbose else None
+            settings.base_url,
+            settings.timeout,
+            log=output.verbose if verbose else None,
+            pacer=Pacer(rate),
+            pool_size=concurrency,
         )
+        control = Control()
         try:
-            report = send(client, message, recipients, public_key, private_key)
+            with (
+                _signals_stop(control, output),
+                output.progress((len(to_send) + 999) // 1000) as advance,
+            ):
+                report = send(
+                    client,
+                    message,
+                    recipients,
+                    public_key,
+                    private_key,
+                    numbers=to_send,
+                    concurrency=concurrency,
+                    journal=writer,
+                    control=control,
+                    progress=advance,
+                )
+            report.previously_accepted = done
+            report.held_back = held
+            if writer is not None:
+                writer.close()
+            if failed_out is not None:
+                _write_failed_out(failed_out, report)
             if server is not None:
                 _show_sandbox_inbox(output, server)
             code = report.exit_code()
@@ -141,6 +199,62 @@ def run_send(
         finally:
             client.close()
     return final
+
+
+class _signals_stop:  # noqa: N801 - used as a context manager
+    """While a batch runs, turn SIGINT/SIGTERM into a graceful stop (first) or abort (second)."""
+
+    def __init__(self, control: Any, output: Output) -> None:
+        self.control = control
+        self.output = output
+        self.previous: dict[int, Any] = {}
+
+    def handle(self, signum: int, frame: object) -> None:
+        if self.control.stop_signal is None:
+            self.control.stop_signal = signum
+            self.output.err.line(
+                "usms: stopping: no new requests; waiting for those in flight "
+                "(press Ctrl-C again to quit at once; they will be recorded as unknown)",
+                "yellow",
+            )
+        else:
+            self.control.abort = True
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.previous[signum] = signal.signal(signum, self.handle)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
+def _write_failed_out(path: Path, report: Any) -> None:
+    """Numbers not accepted, one per line (the format -f reads). Numbers whose outcome is
+    unknown are listed only as comments: they may already have the message."""
+    lines = ["# usms send --failed-out: numbers that were not accepted; send again with -f"]
+    unknown: list[str] = list(report.held_back)
+    for outcome in report.requests:
+        if outcome.status in ("rejected", "not_sent"):
+            reason = outcome.result.error or f"RetCode {outcome.result.ret_code}"
+            lines.append(f"# request {outcome.index}: {reason}")
+            lines.extend(outcome.numbers)
+        elif outcome.status == "unknown":
+            unknown.extend(outcome.numbers)
+    if unknown:
+        lines.append("# outcome UNKNOWN (may already have the message), not resent by -f:")
+        lines.extend(f"# {number}" for number in unknown)
+    try:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--failed-out {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 class _NoSandbox:
@@ -215,7 +329,7 @@ def _require_credentials(settings: Settings) -> tuple[str, str]:
     if missing or settings.public_key is None or settings.private_key is None:
         raise ConfigError(
             f"no UCloud credentials: {' and '.join(missing)} not set; nothing was sent",
-            hint="export them, put them in ./.env, or pass --env-file PATH",
+            hint="export them, put them in ./.env, pass --env-file PATH, or use --profile NAME",
         )
     return settings.public_key, settings.private_key
 
@@ -286,7 +400,9 @@ def run_receipt(
         raise InputError("--timeout must be a number of seconds ≥ 0")
     if not math.isfinite(interval) or interval <= 0:
         raise InputError("--interval must be a number of seconds > 0")
-    settings = settings or _settings(flags, env_file)
+    if settings is None:
+        settings = _settings(flags, env_file)
+        emit_warnings(output, settings)
     _require_credentials(settings)
     own_client = client is None
     client = client or Client(
@@ -347,6 +463,7 @@ def run_lookup(
     from usms_cli.render import render_lookup
 
     settings = _settings(flags, env_file)
+    emit_warnings(output, settings)
     if kind == "template":
         if not key:
             raise InputError("give the template id: usms template TEMPLATE_ID")
@@ -384,6 +501,7 @@ def run_sandbox(
     fail_numbers: Sequence[str],
     receipt_delay: float,
     record: Path | None,
+    display: bool = True,
 ) -> ExitCode:
     """Serve the sandbox in the foreground until Ctrl-C or SIGTERM."""
     import sys
@@ -423,7 +541,7 @@ def run_sandbox(
         except InvalidPhone as exc:
             raise InputError(f"--fail-number {number!r}: {exc}") from None
     config.record_path = str(record) if record else None
-    config.display = True
+    config.display = display
     try:
         return ExitCode(sb.serve_forever(config, host, port, sys.stdout))
     except ValueError as exc:

@@ -15,7 +15,8 @@ class ExitCode(IntEnum):
     UNREACHABLE = 4  # the API could not be reached; nothing was sent
     UNKNOWN = 5  # a request was written but no usable answer came back: it may have been sent
     INTERNAL = 70  # a bug in usms-cli (EX_SOFTWARE); --debug shows the traceback
-    INTERRUPTED = 130  # Ctrl-C
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
 
 
 class UsmsError(Exception):

@@ -107,6 +107,11 @@ class Output:
     def verbose(self, message: str) -> None:
         self.err.line(message, "dim")
 
+    def progress(self, total_requests: int) -> ProgressBar:
+        """A progress bar on stderr when it is a terminal and the batch has several requests."""
+        enabled = self.err.is_terminal and total_requests > 1 and not self.quiet
+        return ProgressBar(self.err if enabled else None, total_requests)
+
     def status_line(self) -> StatusLine:
         """A live one-line status on stderr when it is a terminal; silent otherwise."""
         enabled = self.err.is_terminal and not self.json_mode and not self.quiet
@@ -137,6 +142,60 @@ class Output:
         self.error(exc.message, exc.hint, exc.details)
 
 
+class ProgressBar:
+    """Context manager yielding ``advance(outcome, total)``; a rich bar, or nothing."""
+
+    def __init__(self, stream: Stream | None, total: int) -> None:
+        self._stream = stream
+        self._total = total
+        self._progress: Any = None
+        self._task: Any = None
+        self._counts = {"accepted": 0, "rejected": 0, "unknown": 0, "not_sent": 0}
+
+    def __enter__(self) -> Callable[[Any, int], None]:
+        if self._stream is not None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("Sending"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("requests · {task.fields[counts]} · {task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self._stream.console(),
+                transient=False,
+            )
+            self._task = self._progress.add_task("send", total=self._total, counts="", rate="")
+            self._progress.start()
+        return self.advance
+
+    def advance(self, outcome: Any, total: int) -> None:
+        if self._progress is None:
+            return
+        if outcome.result is not None:
+            self._counts[outcome.result.status] += len(outcome.numbers)
+        c = self._counts
+        counts = f"{c['accepted']:,} accepted, {c['rejected'] + c['not_sent']:,} not, "
+        counts += f"{c['unknown']:,} unknown"
+        task = self._progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        rate = f"{(task.completed + 1) / elapsed:.1f} req/s" if elapsed > 0 else ""
+        self._progress.update(self._task, advance=1, counts=counts, rate=rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 class StatusLine:
     """Context manager yielding ``update(text)``; a rich spinner line, or nothing."""
 
@@ -157,6 +216,12 @@ class StatusLine:
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:
             self._status.stop()
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    from usms_cli.phones import shorten as _shorten
+
+    return _shorten(text, limit)
 
 
 def describe_numbers(numbers: Sequence[str]) -> str:
@@ -228,7 +293,7 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
         "invalid_count": recipients.invalid_count,
         "invalid": [
             {
-                "entry": i.entry.text,
+                "entry": shorten(i.entry.text),
                 "source": i.entry.source,
                 "line": i.entry.line,
                 "reason": i.reason,
@@ -237,6 +302,8 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
         ],
         "request_count": len(report.requests),
         "counts": report.counts(),
+        "previously_accepted": len(report.previously_accepted),
+        "held_back": list(report.held_back),
         "session_nos": report.session_nos,
         "requests": [_outcome_json(o) for o in report.requests],
     }
@@ -286,6 +353,13 @@ def render_report(
     else:
         _human_report(output, report)
     if not report.dry_run:
+        for outcome in report.requests:
+            if outcome.status == "accepted" and outcome.session_no is None:
+                output.warn(
+                    f"request {outcome.index} ({plural(len(outcome.numbers), 'number')}) was "
+                    "accepted, but the API gave no usable SessionNo: receipts cannot be looked "
+                    "up for it"
+                )
         total = len(report.requests)
         shown_not_sent = False
         for outcome in report.requests:
@@ -314,8 +388,15 @@ def render_report(
                 continue
             text, hint = failure_line(outcome, total)
             output.error(text, hint)
+    if report.held_back:
+        output.error(
+            f"{plural(len(report.held_back), 'number')} held back: their outcome was unknown in an "
+            "earlier run (they may already have the message)",
+            hint="check delivery with usms receipt; --resend-unknown sends to them again",
+        )
     if report.interrupted:
-        output.error("interrupted: no further requests were sent")
+        name = "SIGTERM" if report.interrupted_by == 15 else "Ctrl-C"
+        output.error(f"stopped by {name}: no further requests were sent")
 
 
 def _human_report(output: Output, report: SendReport) -> None:
@@ -352,8 +433,21 @@ def _human_report(output: Output, report: SendReport) -> None:
                 f"Partly sent: {accepted:,} of {len(recipients.numbers):,} recipients accepted.",
                 "bold yellow",
             )
-        else:
+        elif report.requests:
             out.line("Not sent: no request was accepted.", "bold red")
+        else:
+            out.line("Nothing to send.", "bold")
+        if report.previously_accepted:
+            out.line(
+                f"  already accepted in an earlier run (journal): "
+                f"{plural(len(report.previously_accepted), 'number')}"
+            )
+        if report.held_back:
+            out.line(
+                f"  held back (outcome unknown in an earlier run): "
+                f"{plural(len(report.held_back), 'number')}",
+                "yellow",
+            )
         for outcome in report.requests:
             if outcome.session_no:
                 out.line(

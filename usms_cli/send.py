@@ -5,6 +5,7 @@ No printing here: progress and verbose lines go to the callables the caller pass
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,10 @@ from usms_cli.signing import signed_params
 
 if TYPE_CHECKING:
     from usms_cli.client import ApiResult, Client
+    from usms_cli.journal import Writer
+
+# What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
+_SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 # RetCodes that will fail every remaining request the same way: stop instead of repeating them.
 STOP_BATCH = frozenset(
@@ -78,7 +83,9 @@ class RequestOutcome:
         if self.result is None or self.result.body is None or not self.result.ok:
             return None
         value = self.result.body.get("SessionNo")
-        return value if isinstance(value, str) and value else None
+        if isinstance(value, str) and _SESSION_NO.fullmatch(value):
+            return value
+        return None
 
 
 @dataclass
@@ -87,7 +94,13 @@ class SendReport:
     recipients: Recipients
     requests: list[RequestOutcome] = field(default_factory=list)
     dry_run: bool = False
-    interrupted: bool = False
+    interrupted_by: int | None = None  # signal number that stopped the run
+    previously_accepted: list[str] = field(default_factory=list)  # skipped: journal says sent
+    held_back: list[str] = field(default_factory=list)  # skipped: journal says unknown
+
+    @property
+    def interrupted(self) -> bool:
+        return self.interrupted_by is not None
 
     def counts(self) -> dict[str, int]:
         totals = {"accepted": 0, "rejected": 0, "unknown": 0, "not_sent": 0}
@@ -101,11 +114,15 @@ class SendReport:
         return [sn for sn in (o.session_no for o in self.requests) if sn]
 
     def exit_code(self) -> ExitCode:
-        if self.interrupted:
-            return ExitCode.INTERRUPTED
-        if self.dry_run or not self.requests:
+        if self.interrupted_by is not None:
+            return ExitCode.INTERRUPTED if self.interrupted_by == 2 else ExitCode.TERMINATED
+        if self.dry_run:
             return ExitCode.OK
         statuses = {o.status for o in self.requests}
+        if self.held_back:
+            statuses.add("unknown")
+        if not statuses:
+            return ExitCode.OK
         if "unknown" in statuses:
             return ExitCode.UNKNOWN
         if statuses == {"accepted"}:
@@ -133,6 +150,19 @@ def dry_run(
     return report
 
 
+@dataclass
+class Control:
+    """Set from signal handlers while a batch runs.
+
+    The first Ctrl-C/SIGTERM sets ``stop_signal``: no new request is dispatched, the ones in
+    flight are awaited. A second one sets ``abort``: stop waiting at once; requests still in
+    flight are recorded as ``unknown``.
+    """
+
+    stop_signal: int | None = None
+    abort: bool = False
+
+
 def send(
     client: Client,
     message: Message,
@@ -140,36 +170,130 @@ def send(
     public_key: str,
     private_key: str,
     *,
+    numbers: Sequence[str] | None = None,
+    concurrency: int = 1,
+    journal: Writer | None = None,
+    control: Control | None = None,
     progress: Callable[[RequestOutcome, int], None] | None = None,
 ) -> SendReport:
-    """Send every chunk in order. Stops early when the API's answer means the rest would fail too
-    (bad key, template, signature, balance) or the API cannot be reached; those chunks are
-    reported as ``not_sent``. Ctrl-C marks the request in flight ``unknown`` and the rest
-    ``not_sent``, and sets ``interrupted``."""
-    from usms_cli.client import ApiResult
+    """Send ``numbers`` (default: all recipients) in requests of at most 1000.
 
+    Up to ``concurrency`` requests are in flight at once; results are journalled and reported
+    in input order. Stops dispatching when an answer means the rest would fail the same way
+    (bad key, template, signature, balance) or the API cannot be reached; those chunks are
+    ``not_sent``. See :class:`Control` for interruption.
+    """
+    import queue
+    import signal
+    import threading
+
+    from usms_cli.client import ApiResult
+    from usms_cli.journal import chunk_id, fingerprint
+
+    control = control or Control()
+    pieces = list(chunks(recipients.numbers if numbers is None else numbers, MAX_NUMBERS_PER_SEND))
     report = SendReport(message, recipients)
-    pieces = list(chunks(recipients.numbers, MAX_NUMBERS_PER_SEND))
+    total = len(pieces)
+    message_fp = fingerprint(message) if journal is not None else ""
+    tasks: queue.Queue[tuple[int, dict[str, str]] | None] = queue.Queue()
+    results: queue.Queue[tuple[int, ApiResult]] = queue.Queue()
+
+    def work() -> None:
+        while True:
+            item = tasks.get()
+            if item is None:
+                return
+            index, form = item
+            try:
+                result = client.call(form, idempotent=False)
+            except Exception as exc:  # a bug must not lose the outcome of a request
+                result = ApiResult("unknown", error=f"internal error ({type(exc).__name__})")
+            results.put((index, result))
+
+    workers = [
+        threading.Thread(target=work, name=f"usms-send-{n}", daemon=True)
+        for n in range(max(1, min(concurrency, total)))
+    ]
+    for worker in workers:
+        worker.start()
+
+    done: dict[int, RequestOutcome] = {}
+    ids: dict[int, str] = {}
+    in_flight: set[int] = set()
+    next_dispatch = 0
+    next_write = 0
     stop_reason: str | None = None
-    for index, chunk in enumerate(pieces, start=1):
-        if stop_reason is not None:
-            report.requests.append(
-                RequestOutcome(index, chunk, ApiResult("not_sent", error=stop_reason))
-            )
-            continue
-        form = signed_params(build_send(message, chunk), public_key, private_key)
-        try:
-            result = client.call(form, idempotent=False)
-        except KeyboardInterrupt:
-            report.interrupted = True
-            result = ApiResult("unknown", error="interrupted while the request was in flight")
-            stop_reason = "not sent: interrupted"
-        outcome = RequestOutcome(index, chunk, result)
-        report.requests.append(outcome)
-        if progress is not None:
-            progress(outcome, len(pieces))
-        if result.status == "not_sent" and stop_reason is None:
-            stop_reason = f"not sent: an earlier request failed ({result.error})"
-        elif result.status == "rejected" and result.ret_code in STOP_BATCH:
-            stop_reason = f"not sent: an earlier request was refused with RetCode {result.ret_code}"
+
+    def finish(index: int, result: ApiResult) -> None:
+        nonlocal next_write
+        done[index] = RequestOutcome(index + 1, pieces[index], result)
+        while next_write in done:
+            outcome = done.pop(next_write)
+            if journal is not None and outcome.result is not None:
+                r = outcome.result
+                journal.result(
+                    ids.get(next_write) or chunk_id(message_fp, outcome.numbers),
+                    outcome.index,
+                    outcome.numbers,
+                    r.status,
+                    r.ret_code,
+                    r.message,
+                    outcome.session_no,
+                    r.request_id,
+                    r.error,
+                )
+            report.requests.append(outcome)
+            if progress is not None:
+                progress(outcome, total)
+            next_write += 1
+
+    try:
+        while True:
+            while (
+                next_dispatch < total
+                and len(in_flight) < max(1, concurrency)
+                and control.stop_signal is None
+            ):
+                index = next_dispatch
+                next_dispatch += 1
+                if stop_reason is not None:
+                    finish(index, ApiResult("not_sent", error=stop_reason))
+                    continue
+                chunk = pieces[index]
+                form = signed_params(build_send(message, chunk), public_key, private_key)
+                if journal is not None:
+                    ids[index] = chunk_id(message_fp, chunk)
+                    journal.sending(ids[index], index + 1, chunk)
+                in_flight.add(index)
+                tasks.put((index, form))
+            if not in_flight and (next_dispatch >= total or control.stop_signal is not None):
+                break
+            if control.abort:
+                break
+            try:
+                index, result = results.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            in_flight.discard(index)
+            if result.status == "not_sent" and stop_reason is None:
+                stop_reason = f"not sent: an earlier request failed ({result.error})"
+            elif result.status == "rejected" and result.ret_code in STOP_BATCH:
+                stop_reason = (
+                    f"not sent: an earlier request was refused with RetCode {result.ret_code}"
+                )
+            finish(index, result)
+    except KeyboardInterrupt:  # no signal handler installed (not the main thread)
+        control.stop_signal = control.stop_signal or signal.SIGINT
+        control.abort = True
+    for index in sorted(in_flight):
+        finish(
+            index,
+            ApiResult("unknown", error="the run was aborted while this request was in flight"),
+        )
+    for index in range(next_dispatch, total):
+        finish(index, ApiResult("not_sent", error="not sent: interrupted"))
+    for _ in workers:
+        tasks.put(None)
+    if control.stop_signal is not None:
+        report.interrupted_by = control.stop_signal
     return report
