@@ -117,6 +117,8 @@ def _read(
         raise InputError(str(exc)) from None
     except csv.Error as exc:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
 
 
 def stdin_is_terminal() -> bool:

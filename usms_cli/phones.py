@@ -189,7 +189,12 @@ class Invalid:
     reason: str
 
     def describe(self) -> str:
-        return f"{self.entry.where()}: {self.entry.text!r}: {self.reason}"
+        return f"{self.entry.where()}: {shorten(self.entry.text)!r}: {self.reason}"
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """An entry as it may be quoted in a message: at most ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def split_argument(text: str, source: str, line: int | None = None) -> Iterator[Entry]:
