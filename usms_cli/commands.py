@@ -248,6 +248,9 @@ def _write_failed_out(path: Path, report: Any) -> None:
             lines.extend(outcome.numbers)
         elif outcome.status == "unknown":
             unknown.extend(outcome.numbers)
+        elif outcome.refused:
+            lines.append(f"# request {outcome.index}: refused inside an accepted request")
+            lines.extend(outcome.refused)
     if unknown:
         lines.append("# outcome UNKNOWN (may already have the message), not resent by -f:")
         lines.extend(f"# {number}" for number in unknown)

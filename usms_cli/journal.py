@@ -127,7 +127,11 @@ def load(path: Path, message: Message) -> JournalState:
             pending.pop(cid, None)
             if status == "accepted":
                 session_no = record.get("SessionNo")
+                refused = record.get("refused") or {}
                 for n in numbers:
+                    if n in refused:  # refused inside a partial answer: not accepted
+                        state.unknown.discard(n)
+                        continue
                     state.accepted[n] = session_no if isinstance(session_no, str) else None
                     state.unknown.discard(n)
             elif status == "unknown":
@@ -209,6 +213,7 @@ class Writer:
         session_no: str | None,
         request_id: str | None,
         error: str | None,
+        refused: Mapping[str, str] | None = None,
     ) -> None:
         self._write(
             {
@@ -223,6 +228,7 @@ class Writer:
                 "SessionNo": session_no,
                 "request_id": request_id,
                 "error": error,
+                "refused": dict(refused or {}),
                 "time": _now(),
             }
         )

@@ -73,6 +73,14 @@ class RequestOutcome:
     numbers: Sequence[str]
     result: ApiResult | None  # None in a dry run
     form: dict[str, str] | None = None  # the signed form (kept only for dry runs)
+    refused: dict[str, str] = field(default_factory=dict)  # phone -> reason, in a partial answer
+    items: Sequence[Any] = ()  # what the request was built from (rows of a CSV batch)
+
+    @property
+    def accepted_count(self) -> int:
+        if self.result is None or self.result.status != "accepted":
+            return 0
+        return len(self.numbers) - len(self.refused)
 
     @property
     def status(self) -> str:
@@ -106,7 +114,8 @@ class SendReport:
         totals = {"accepted": 0, "rejected": 0, "unknown": 0, "not_sent": 0}
         for outcome in self.requests:
             if outcome.result is not None:
-                totals[outcome.result.status] += len(outcome.numbers)
+                totals[outcome.result.status] += len(outcome.numbers) - len(outcome.refused)
+                totals["rejected"] += len(outcome.refused)
         return totals
 
     @property
@@ -126,6 +135,8 @@ class SendReport:
         if "unknown" in statuses:
             return ExitCode.UNKNOWN
         if statuses == {"accepted"}:
+            if any(outcome.refused for outcome in self.requests):
+                return ExitCode.PARTIAL
             return ExitCode.OK
         if "accepted" in statuses:
             return ExitCode.PARTIAL
@@ -148,6 +159,29 @@ def dry_run(
         form = signed_params(build_send(message, chunk), public_key, private_key)
         report.requests.append(RequestOutcome(index, chunk, None, form))
     return report
+
+
+@dataclass
+class RequestPlan:
+    """How a batch becomes requests: chunk ``items`` by ``size``; ``build`` gives the unsigned
+    parameters of one request, ``phones`` the numbers it addresses (journal, reports), and
+    ``refusals`` (optional) the per-phone refusals inside an accepted, partial answer."""
+
+    items: Sequence[Any]
+    size: int
+    build: Callable[[Sequence[Any]], dict[str, Any]]
+    phones: Callable[[Sequence[Any]], Sequence[str]]
+    refusals: Callable[[ApiResult, Sequence[Any]], dict[str, str]] | None = None
+
+
+def numbers_plan(message: Message, numbers: Sequence[str]) -> RequestPlan:
+    """SendUSMSMessage: one template, up to 1000 numbers per request."""
+    return RequestPlan(
+        items=numbers,
+        size=MAX_NUMBERS_PER_SEND,
+        build=lambda chunk: build_send(message, chunk),
+        phones=lambda chunk: chunk,
+    )
 
 
 @dataclass
@@ -175,8 +209,10 @@ def send(
     journal: Writer | None = None,
     control: Control | None = None,
     progress: Callable[[RequestOutcome, int], None] | None = None,
+    plan: RequestPlan | None = None,
 ) -> SendReport:
-    """Send ``numbers`` (default: all recipients) in requests of at most 1000.
+    """Send ``numbers`` (default: all recipients) in requests of at most 1000, or whatever
+    ``plan`` describes (see :class:`RequestPlan`).
 
     Up to ``concurrency`` requests are in flight at once; results are journalled and reported
     in input order. Stops dispatching when an answer means the rest would fail the same way
@@ -191,7 +227,10 @@ def send(
     from usms_cli.journal import chunk_id, fingerprint
 
     control = control or Control()
-    pieces = list(chunks(recipients.numbers if numbers is None else numbers, MAX_NUMBERS_PER_SEND))
+    if plan is None:
+        plan = numbers_plan(message, recipients.numbers if numbers is None else numbers)
+    pieces = list(chunks(plan.items, plan.size))
+    phones_of = [list(plan.phones(piece)) for piece in pieces]
     report = SendReport(message, recipients)
     total = len(pieces)
     message_fp = fingerprint(message) if journal is not None else ""
@@ -226,7 +265,12 @@ def send(
 
     def finish(index: int, result: ApiResult) -> None:
         nonlocal next_write
-        done[index] = RequestOutcome(index + 1, pieces[index], result)
+        refused: dict[str, str] = {}
+        if plan.refusals is not None and result.status == "accepted":
+            refused = plan.refusals(result, pieces[index])
+        done[index] = RequestOutcome(
+            index + 1, phones_of[index], result, refused=refused, items=pieces[index]
+        )
         while next_write in done:
             outcome = done.pop(next_write)
             if journal is not None and outcome.result is not None:
@@ -241,6 +285,7 @@ def send(
                     outcome.session_no,
                     r.request_id,
                     r.error,
+                    refused=outcome.refused,
                 )
             report.requests.append(outcome)
             if progress is not None:
@@ -259,11 +304,10 @@ def send(
                 if stop_reason is not None:
                     finish(index, ApiResult("not_sent", error=stop_reason))
                     continue
-                chunk = pieces[index]
-                form = signed_params(build_send(message, chunk), public_key, private_key)
+                form = signed_params(plan.build(pieces[index]), public_key, private_key)
                 if journal is not None:
-                    ids[index] = chunk_id(message_fp, chunk)
-                    journal.sending(ids[index], index + 1, chunk)
+                    ids[index] = chunk_id(message_fp, phones_of[index])
+                    journal.sending(ids[index], index + 1, phones_of[index])
                 in_flight.add(index)
                 tasks.put((index, form))
             if not in_flight and (next_dispatch >= total or control.stop_signal is not None):
