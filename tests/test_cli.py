@@ -113,3 +113,53 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_sigterm(tmp_path: Pa
         proc.communicate(timeout=10)
     lines = record.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and "【USMSSandbox】Hello 世界" in lines[0]
+
+
+def _commands() -> list[tuple[str, object]]:
+    import typer.main
+
+    from usms_cli.cli import app
+
+    root = typer.main.get_command(app)
+    found: list[tuple[str, object]] = []
+
+    def walk(name: str, command: object) -> None:
+        found.append((name, command))
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(f"{name} {sub_name}", sub)
+
+    walk("usms", root)
+    return found
+
+
+def test_every_option_has_help_and_every_command_lists_exit_codes() -> None:
+    for name, command in _commands():
+        for param in getattr(command, "params", []):
+            if getattr(param, "param_type_name", "") == "option":
+                assert getattr(param, "help", None), f"{name} {param.opts} has no help"
+        if not getattr(command, "commands", None):  # a leaf command
+            epilog = getattr(command, "epilog", "") or ""
+            assert "Exit codes" in epilog, f"{name}: no exit codes in its epilog"
+            assert "Example" in epilog, f"{name}: no examples in its epilog"
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--help"], {}),
+        (["send", "--help"], {}),
+        ([], {"_USMS_COMPLETE": "complete_bash", "COMP_WORDS": "usms s", "COMP_CWORD": "1"}),
+        (["--version"], {}),
+    ],
+)
+def test_help_completion_and_version_do_not_import_heavy_modules(
+    args: list[str], env: dict[str, str]
+) -> None:
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "usms_cli", *args],
+        capture_output=True, text=True, env={**os.environ, **env}, check=False,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert not {"rich", "requests", "dotenv", "urllib3"} & imported, sorted(imported)

@@ -28,6 +28,9 @@ app = typer.Typer(
     epilog=EXIT_CODES,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Plain help: rich-formatted help costs ~80 ms per call on this machine (it imports rich);
+    # benchmarks/startup.py holds `usms --help` to <= 2x a bare `import typer`.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(config_app, name="config")
@@ -337,6 +340,8 @@ def send(
 
 
 RECEIPT_EPILOG = (
+    "Examples: usms receipt 5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13 · "
+    'usms receipt --wait --timeout 900 "$SN" · usms receipt --json SN1 SN2\n\n'
     "Receipts usually arrive within seconds but can take minutes (UCloud advises asking again "
     "5-10 minutes after sending). --wait checks after --interval seconds, then backs off by 1.5x "
     "up to one minute between checks, until every phone has a final result or --timeout "
@@ -406,7 +411,11 @@ def receipt(
     _finish(output, run, debug=debug)
 
 
-LOOKUP_EPILOG = "Exit codes: 0 approved · 1 not approved or refused · 2 bad usage · 4 unreachable."
+LOOKUP_EPILOG = (
+    "Examples: usms template UTA1234 · usms template UTA1234 --json · usms signature Acme · "
+    "usms signature --id SIG123 -q\n\n"
+    "Exit codes: 0 approved · 1 not approved or refused · 2 bad usage · 4 unreachable."
+)
 
 
 @app.command(epilog=LOOKUP_EPILOG)
@@ -481,6 +490,9 @@ def signature(
 
 
 SANDBOX_EPILOG = (
+    "Examples: usms sandbox · usms sandbox --port 0 --latency 150 --fail-rate 0.1 "
+    "--fail-number 13800000001 --record sent.jsonl · usms sandbox --config templates.toml\n\n"
+    "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM) · 2 bad options or the port is taken.\n\n"
     "The sandbox keys are fixed and public (usms-sandbox-public-key / usms-sandbox-private-key): "
     "they are not secrets, so they may be given as flags. Only loopback addresses are allowed."
 )

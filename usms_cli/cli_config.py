@@ -13,11 +13,15 @@ from typing import Annotated
 import typer
 
 SHOW_EPILOG = (
+    "Examples: usms config show · usms config show --profile prod --json · "
+    "usms config show --env-file prod.env\n\n"
     "Precedence: command-line flag > environment > --env-file or ./.env > UCloud profile "
     "(~/.ucloud/config.json, credential.json) > default. The private key is never shown.\n\n"
     "Exit codes: 0 shown · 2 bad configuration (e.g. an unreadable or malformed profile file)."
 )
 CHECK_EPILOG = (
+    "Examples: usms config check · usms config check --profile prod · "
+    "usms config check --env-file ci.env --json\n\n"
     "Makes one read-only call: QueryUSMSSignature for USMS_SIG_CONTENT if it is set, else "
     "GetUSMSSendReceipt for a made-up SessionNo. Nothing is sent, nothing is billed.\n\n"
     "Exit codes: 0 the keys work · 1 the API refused them (wrong key, project, IP or "
@@ -30,6 +34,7 @@ config_app = typer.Typer(
     help="Show where each setting comes from, and check that the credentials work.",
     epilog="Exit codes: see usms config show --help and usms config check --help.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, like the main app (start-up time)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

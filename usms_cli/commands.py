@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.config_commands import emit_warnings
 from usms_cli.core import Message, check_message
 from usms_cli.errors import ConfigError, ExitCode, InputError, UsmsError
 from usms_cli.render import Output, invalid_details, plural
@@ -54,7 +53,7 @@ def run_send(
     from usms_cli.render import render_report
 
     settings = _settings(flags, env_file)
-    emit_warnings(output, settings)
+    _warn(output, settings)
     if not phones and not files:
         raise InputError(
             "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
@@ -314,6 +313,12 @@ def _show_sandbox_inbox(output: Output, server: Any) -> None:
 # ---- shared plumbing for commands that call the API ---------------------------------------
 
 
+def _warn(output: Output, settings: Settings) -> None:
+    from usms_cli.config_commands import emit_warnings
+
+    emit_warnings(output, settings)
+
+
 def _settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
     from usms_cli import config
 
@@ -405,7 +410,7 @@ def run_receipt(
         raise InputError("--interval must be a number of seconds > 0")
     if settings is None:
         settings = _settings(flags, env_file)
-        emit_warnings(output, settings)
+        _warn(output, settings)
     _require_credentials(settings)
     own_client = client is None
     client = client or Client(
@@ -466,7 +471,7 @@ def run_lookup(
     from usms_cli.render import render_lookup
 
     settings = _settings(flags, env_file)
-    emit_warnings(output, settings)
+    _warn(output, settings)
     if kind == "template":
         if not key:
             raise InputError("give the template id: usms template TEMPLATE_ID")

@@ -15,11 +15,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from usms_cli.core import redact
 from usms_cli.errors import ExitCode, UsmsError
-from usms_cli.phones import Recipients
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from usms_cli.phones import Recipients
     from usms_cli.receipts import ReceiptState
     from usms_cli.send import RequestOutcome, SendReport
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.core import MAX_NUMBERS_PER_SEND, Message, build_send, chunks
 from usms_cli.errors import ExitCode
-from usms_cli.phones import Recipients
 from usms_cli.signing import signed_params
 
 if TYPE_CHECKING:
     from usms_cli.client import ApiResult, Client
     from usms_cli.journal import Writer
+    from usms_cli.phones import Recipients
 
 # What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
 _SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
@@ -224,7 +224,11 @@ def send(
     import threading
 
     from usms_cli.client import ApiResult
-    from usms_cli.journal import chunk_id, fingerprint
+
+    def chunk_id(fp: str, numbers: Sequence[str]) -> str:
+        from usms_cli.journal import chunk_id as journal_chunk_id
+
+        return journal_chunk_id(fp, numbers)
 
     control = control or Control()
     if plan is None:
@@ -233,7 +237,9 @@ def send(
     phones_of = [list(plan.phones(piece)) for piece in pieces]
     report = SendReport(message, recipients)
     total = len(pieces)
-    message_fp = fingerprint(message) if journal is not None else ""
+    message_fp = ""
+    if journal is not None:
+        message_fp = journal.fingerprint
     tasks: queue.Queue[tuple[int, dict[str, str]] | None] = queue.Queue()
     results: queue.Queue[tuple[int, ApiResult]] = queue.Queue()
 
