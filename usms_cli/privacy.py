@@ -1,0 +1,56 @@
+"""Masking personal data for human-facing output: pure functions.
+
+Phone numbers keep their first three and last four digits (``138****8000``); template
+parameter values (often verification codes) become ``***``. Machine outputs (``--json``,
+``-q``, the journal, ``--failed-out``) keep full values; ``--show-pii`` unmasks human output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASKED_PARAM = "***"
+_CODE = re.compile(r"^\(([0-9]{1,4})\)")
+
+
+def mask_phone(number: str) -> str:
+    """``13800008000`` → ``138****8000``; ``(1)4155550100`` → ``(1)415***0100``."""
+    prefix = ""
+    match = _CODE.match(number)
+    if match:
+        prefix, number = match.group(0), number[match.end() :]
+    if len(number) >= 8:
+        return f"{prefix}{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}"
+    if len(number) >= 3:
+        return f"{prefix}{number[0]}{'*' * (len(number) - 2)}{number[-1]}"
+    return prefix + "*" * len(number)
+
+
+def mask_text(text: str, numbers: Iterable[str] = (), params: Iterable[str] = ()) -> str:
+    """``text`` with every given number masked and every given param value replaced."""
+    for value in sorted({p for p in params if p}, key=len, reverse=True):
+        text = text.replace(value, MASKED_PARAM)
+    for number in sorted({n for n in numbers if n}, key=len, reverse=True):
+        text = text.replace(number, mask_phone(number))
+        bare = number.split(")")[-1]
+        if bare != number and len(bare) >= 6:
+            text = text.replace(bare, mask_phone(bare))
+    return text
+
+
+class Masker:
+    """What one run may show: ``show_pii`` turns masking off."""
+
+    def __init__(self, *, show_pii: bool = False, params: Iterable[str] = ()) -> None:
+        self.show_pii = show_pii
+        self.params = tuple(p for p in params if p)
+
+    def phone(self, number: str) -> str:
+        return number if self.show_pii else mask_phone(number)
+
+    def param(self, value: str) -> str:
+        return value if self.show_pii else MASKED_PARAM
+
+    def text(self, text: str, numbers: Iterable[str] = ()) -> str:
+        return text if self.show_pii else mask_text(text, numbers, self.params)
