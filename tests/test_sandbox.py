@@ -846,3 +846,166 @@ def test_official_sdk_gets_171_for_a_wrong_private_key() -> None:
         assert caught.value.message == "Signature VerifyAC Error"
         assert caught.value.request_uuid
         assert server.messages == []
+
+
+# ---- SendBatchUSMSMessage -----------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def task_content(*targets: dict[str, Any], **task: Any) -> str:
+    document = [
+        {
+            "TemplateId": task.get("TemplateId", DEFAULT_TEMPLATE_ID),
+            "SigContent": task.get("SigContent", DEFAULT_SIGNATURE),
+            "Target": list(targets),
+        }
+    ]
+    return b64(json.dumps(document, ensure_ascii=False).encode("utf-8"))
+
+
+def batch(server: SandboxServer, content: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"Action": "SendBatchUSMSMessage", "ProjectId": DEFAULT_PROJECT_ID}
+    if content is not None:
+        params["TaskContent"] = content
+    return call(server, params)
+
+
+def test_batch_send_records_each_target_with_its_own_params(sandbox: SandboxServer) -> None:
+    answer = batch(
+        sandbox,
+        task_content(
+            {"Phone": "13800000000", "TemplateParams": ["111"], "UserId": "a", "ExtendCode": "7"},
+            {"Phone": "(1)4155550100", "TemplateParams": ["222"]},
+        ),
+    )
+    assert answer["RetCode"] == 0, answer
+    assert answer["SuccessCount"] == 2 and answer["FailContent"] == []
+    assert answer["ReqUuid"] and answer["SessionNo"]
+    first, second = sandbox.messages
+    assert first["text"] == "【USMSSandbox】您的验证码是111，5分钟内有效。"
+    assert (first["params"], first["user_id"], first["extend_code"]) == (("111",), "a", "7")
+    assert second["text"] == "[USMSSandbox]您的验证码是222，5分钟内有效。"
+    assert second["params"] == ("222",) and second["session_no"] == answer["SessionNo"]
+    time.sleep(DELAY + 0.05)
+    receipts = call(
+        sandbox, {"Action": "GetUSMSSendReceipt", "SessionNoSet": [answer["SessionNo"]]}
+    )
+    assert len(receipts["Data"][0]["ReceiptSet"]) == 2
+
+
+def test_batch_partial_and_total_refusal() -> None:
+    config = SandboxConfig(refuse_numbers={"(86)13800000001", "13800000002"})
+    with start_sandbox(config) as server:
+        targets = [{"Phone": f"1380000000{i}", "TemplateParams": [str(i)]} for i in range(3)]
+        answer = batch(server, task_content(*targets))
+        assert answer["RetCode"] == 18046 and answer["SessionNo"]
+        assert answer["SuccessCount"] == 1
+        [failed] = answer["FailContent"]
+        assert failed["TemplateId"] == DEFAULT_TEMPLATE_ID and failed["FailureDetails"] == ""
+        assert [(t["Phone"], t["FailureDetails"]) for t in failed["Target"]] == [
+            ("13800000001", "phone in the black list"),
+            ("13800000002", "phone in the black list"),
+        ]
+        assert failed["Target"][0]["TemplateParams"] == ["1"]
+        assert [m["phone"] for m in server.messages] == ["13800000000"]
+        answer = batch(server, task_content(*targets[1:]))
+        assert answer["RetCode"] == 18046 and "SessionNo" not in answer
+        assert answer["SuccessCount"] == 0
+        server.config.batch_partial_ret_code = 0
+        assert batch(server, task_content(*targets))["RetCode"] == 0
+        assert len(server.messages) == 2
+
+
+def test_batch_task_and_target_checks() -> None:
+    config = SandboxConfig()
+    config.templates["UTPLAIN"] = Template("UTPLAIN", "发货了")
+    config.signatures["Pending"] = Signature("SIGP", "Pending", status=1)
+    with start_sandbox(config) as server:
+        answer = batch(
+            server,
+            task_content(
+                {"Phone": "12345", "TemplateParams": ["1"]},
+                {"Phone": "13800000001", "TemplateParams": ["1", "2"]},
+                {"Phone": "13800000002"},
+                {"Phone": "13800000003", "TemplateParams": ["1"], "ExtendCode": "x"},
+                {"Phone": "13800000004", "TemplateParams": ["1"], "UserId": "u" * 33},
+                {"Phone": "13800000005", "TemplateParams": ["ok"]},
+            ),
+        )
+        reasons = [t["FailureDetails"] for t in answer["FailContent"][0]["Target"]]
+        assert reasons[0] == "invalid phone number"
+        assert "1 variable(s), 2 given" in reasons[1] and "0 given" in reasons[2]
+        assert "ExtendCode" in reasons[3] and "UserId" in reasons[4]
+        assert answer["RetCode"] == 18046 and answer["SuccessCount"] == 1
+        plain = batch(server, task_content({"Phone": "13800000000"}, TemplateId="UTPLAIN"))
+        assert plain["RetCode"] == 0
+        empty = task_content({"Phone": "13800000000", "TemplateParams": []}, TemplateId="UTPLAIN")
+        [fail] = batch(server, empty)["FailContent"]
+        assert "must be absent" in fail["Target"][0]["FailureDetails"]
+        for task, needle in [
+            ({"TemplateId": "UTNOPE"}, "UTNOPE does not exist"),
+            ({"SigContent": "Pending"}, "not approved"),
+            ({"SigContent": ""}, "Missing SigContent"),
+        ]:
+            answer = batch(server, task_content({"Phone": "13800000000"}, **task))
+            [fail] = answer["FailContent"]
+            assert needle in fail["FailureDetails"] == fail["Target"][0]["FailureDetails"]
+            assert answer["RetCode"] == 18046 and "SessionNo" not in answer
+        assert [m["phone"] for m in server.messages] == ["13800000005", "13800000000"]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (None, 18001),
+        ("not base64!", 18000),
+        (b64(b"\xff\xfe"), 18000),
+        (b64(b"{not json"), 18000),
+        (b64(b'{"TemplateId": "x"}'), 18002),
+        (b64(b"[]"), 18002),
+        (b64(b'[{"TemplateId": "x", "SigContent": "y"}]'), 18001),
+        (
+            b64(b'[{"TemplateId": "x", "SigContent": "y", "Target": []}]'),
+            18002,
+        ),
+        (
+            b64(b'[{"TemplateId": "x", "SigContent": "y", "Target": [{}]}]'),
+            18001,
+        ),
+    ],
+)
+def test_batch_malformed_task_content(
+    sandbox: SandboxServer, content: str | None, code: int
+) -> None:
+    answer = batch(sandbox, content)
+    assert answer["RetCode"] == code, answer
+    assert "SessionNo" not in answer and sandbox.messages == []
+
+
+def test_batch_more_than_200_targets_is_refused_and_200_is_fine(sandbox: SandboxServer) -> None:
+    targets = [{"Phone": f"138{i:08d}", "TemplateParams": ["1"]} for i in range(201)]
+    answer = batch(sandbox, task_content(*targets))
+    assert answer["RetCode"] == 18002 and "at most 200" in answer["Message"]
+    assert batch(sandbox, task_content(*targets[:200]))["SuccessCount"] == 200
+
+
+def test_official_sdk_sends_a_batch_with_its_documented_example() -> None:
+    # The TaskContent example from the SDK's own docstring (UCloud's API docs).
+    example = (
+        "W3siVGVtcGxhdGVJZCI6ICJVVEEyMDIxMjgzMUM4NUMiLCAiU2lnQ29udGVudCI6ICJVQ2xvdWQiLCAiVGFyZ2V0Ij"
+        "ogW3siVGVtcGxhdGVQYXJhbXMiOiBbIjEyMzQ1NiJdLCAiUGhvbmUiOiAiMTg1MDAwMDAxMjMiLCAiRXh0ZW5kQ29k"
+        "ZSI6ICIxMjMiLCAiVXNlcklkIjogIjQ1NiJ9IF0gfSBdIA=="
+    )
+    config = SandboxConfig()
+    config.templates["UTA20212831C85C"] = Template("UTA20212831C85C", "验证码{1}")
+    config.signatures["UCloud"] = Signature("SIGU", "UCloud")
+    with start_sandbox(config) as server:
+        answer = sdk_client(server).send_batch_usms_message({"TaskContent": example})
+        assert answer["SessionNo"] == server.messages[0]["session_no"]
+        assert server.messages[0]["text"] == "【UCloud】验证码123456"
+        assert (server.messages[0]["user_id"], server.messages[0]["extend_code"]) == ("456", "123")

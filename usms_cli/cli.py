@@ -6,7 +6,6 @@ Heavy modules (requests, rich, dotenv) are imported inside the functions that ne
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -126,6 +125,8 @@ Examples:
 
   SN=$(usms send -q -t UTA1234 -s Acme 13800000000)
 
+  usms send --csv people.csv -t UTA1234 -s Acme --dry-run --preview 3
+
 """
     + EXIT_CODES
 )
@@ -207,13 +208,67 @@ def send(
             show_default=False,
         ),
     ] = None,
+    csv_file: Annotated[
+        str | None,
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Personalised messages (SendBatchUSMSMessage, 200 rows per request): one row "
+            "per recipient, the header row names the columns; '-' reads stdin. Not with phone "
+            "arguments, -f or -p.",
+            show_default=False,
+        ),
+    ] = None,
+    phone_column: Annotated[
+        str | None,
+        typer.Option(
+            "--phone-column",
+            metavar="NAME",
+            help="With --csv: the column holding the phone numbers (default: phone).",
+            show_default=False,
+        ),
+    ] = None,
+    param_columns: Annotated[
+        str | None,
+        typer.Option(
+            "--param-columns",
+            metavar="A,B,C",
+            help="With --csv: the columns giving {1}, {2}, … in this order (default: every "
+            "column but the phone and user_id ones, in file order; '' for none).",
+            show_default=False,
+        ),
+    ] = None,
+    user_id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--user-id-column",
+            metavar="NAME",
+            help="With --csv: the column giving each row's UserId (default: user_id, if the "
+            "file has one).",
+            show_default=False,
+        ),
+    ] = None,
+    preview: Annotated[
+        int | None,
+        typer.Option(
+            "--preview",
+            metavar="N",
+            min=1,
+            help="With --csv --dry-run: show the first N messages as recipients will read them "
+            "(when the template text can be looked up), else their params.",
+            show_default=False,
+        ),
+    ] = None,
     project_id: ProjectOpt = None,
     base_url: BaseUrlOpt = None,
     timeout: TimeoutOpt = None,
     env_file: EnvFileOpt = None,
     profile: ProfileOpt = None,
     skip_invalid: Annotated[
-        bool, typer.Option("--skip-invalid", help="Send to the valid numbers, report the rest.")
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Send to the valid numbers (or CSV rows), report the rest."
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Parse, validate, build and sign; send nothing.")
@@ -263,7 +318,8 @@ def send(
             "--failed-out",
             metavar="FILE",
             dir_okay=False,
-            help="Write the numbers not accepted to FILE, one per line, ready for -f.",
+            help="Write the numbers not accepted to FILE, one per line, ready for -f "
+            "(with --csv: the rows not accepted, same header, ready for --csv).",
             show_default=False,
         ),
     ] = None,
@@ -296,7 +352,8 @@ def send(
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request)."""
+    """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request),
+    or personalised messages from a CSV file (--csv, SendBatchUSMSMessage)."""
     from usms_cli.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
@@ -334,6 +391,11 @@ def send(
             wait=wait,
             wait_timeout=wait_timeout,
             wait_interval=wait_interval,
+            csv_file=csv_file,
+            phone_column=phone_column,
+            param_columns=param_columns,
+            user_id_column=user_id_column,
+            preview=preview,
         )
 
     _finish(output, run, debug=debug)
@@ -636,9 +698,7 @@ def _finish(output: object, run: object, *, debug: bool) -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    if os.environ.get("TERM") == "dumb" or "NO_COLOR" in os.environ:
-        os.environ.setdefault("TYPER_USE_RICH", os.environ.get("TYPER_USE_RICH", "1"))
+    """Run the app (the console script goes through usms_cli.__main__.run)."""
     app(prog_name="usms")
 
 

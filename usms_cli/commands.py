@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,9 @@ from usms_cli.render import Output, invalid_details, plural
 if TYPE_CHECKING:
     from usms_cli.client import ApiResult, Client
     from usms_cli.config import Settings
+    from usms_cli.csvbatch import Table
+    from usms_cli.phones import Recipients
+    from usms_cli.send import RequestPlan, SendReport
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
 PLACEHOLDER_PRIVATE_KEY = "dry-run-private-key"
@@ -47,32 +51,49 @@ def run_send(
     wait: bool = False,
     wait_timeout: float = 600.0,
     wait_interval: float = 5.0,
+    csv_file: str | None = None,
+    phone_column: str | None = None,
+    param_columns: str | None = None,
+    user_id_column: str | None = None,
+    preview: int | None = None,
 ) -> ExitCode:
-    from usms_cli.inputs import gather
-    from usms_cli.phones import collect
-    from usms_cli.render import render_report
-
+    """``usms send``: one template to a list of numbers (SendUSMSMessage), or with ``csv_file``
+    personalised params per row (SendBatchUSMSMessage)."""
     settings = _settings(flags, env_file)
     _warn(output, settings)
-    if not phones and not files:
-        raise InputError(
-            "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
+    table: Table | None = None
+    if csv_file is not None:
+        plain = _given(
+            ("phone numbers", phones),
+            ("-f/--file", files),
+            ("--column", column),
+            ("-p/--param", params),
+            ("--user-id", user_id),
         )
-    recipients = collect(gather(phones, files, column=column))
-    if recipients.invalid_count and not skip_invalid:
-        raise InputError(
-            f"{plural(recipients.invalid_count, 'invalid phone number')}; nothing was sent",
-            hint="fix them, or pass --skip-invalid to send to the valid numbers only",
-            details=invalid_details(recipients),
-        )
-    if not recipients.numbers:
-        if recipients.invalid_count:
+        if plain:
             raise InputError(
-                "no valid phone numbers to send to; nothing was sent",
-                details=invalid_details(recipients),
+                f"--csv cannot be combined with {plain}: the CSV file gives the recipients, "
+                "their params and their UserId",
+                hint="use --phone-column, --param-columns and --user-id-column to map its columns",
             )
-        where = ", ".join([*(["the arguments"] if phones else []), *files])
-        raise InputError(f"no phone numbers found in {where}; nothing was sent")
+        table = _read_table(csv_file, phone_column, param_columns, user_id_column)
+        recipients = table.recipients()
+        _require_valid(recipients, skip_invalid, "invalid row", table.source)
+    else:
+        for_csv = _given(
+            ("--phone-column", phone_column),
+            ("--param-columns", param_columns),
+            ("--user-id-column", user_id_column),
+            ("--preview", preview),
+        )
+        if for_csv:
+            raise InputError(f"{for_csv} only work with --csv FILE")
+        recipients = _read_numbers(phones, files, column, skip_invalid)
+    if preview is not None and not dry_run:
+        raise InputError("--preview shows the messages without sending them: add --dry-run")
+    options = _SendOptions(
+        flags, env_file, verbose, concurrency, rate, journal, resend_unknown, failed_out
+    )
     with _maybe_sandbox(sandbox, output) as server:
         if server is not None:
             settings = _point_at_sandbox(settings, server)
@@ -85,118 +106,341 @@ def run_send(
             project_id=settings.project_id,
         )
         check_message(message, recipients.numbers)
-
+        job = _Job(message, recipients, table)
         if dry_run:
-            from usms_cli.send import dry_run as build_dry_run
-
-            report = build_dry_run(
-                message,
-                recipients,
-                settings.public_key or PLACEHOLDER_PUBLIC_KEY,
-                settings.private_key or PLACEHOLDER_PRIVATE_KEY,
-            )
-            render_report(output, report)
-            return report.exit_code()
-
-        public_key, private_key = _require_credentials(settings)
-
-        from usms_cli.client import Client
-        from usms_cli.pacing import Pacer
-        from usms_cli.send import Control, send
-
-        if rate is not None and not (math.isfinite(rate) and rate > 0):
-            raise InputError("--rate must be a positive number of requests per second")
-        to_send: Sequence[str] = recipients.numbers
-        done: list[str] = []
-        held: list[str] = []
-        writer = None
-        if journal is not None:
-            from usms_cli import __version__
-            from usms_cli import journal as journal_module
-
-            state = journal_module.load(journal, message)
-            if state.torn_last_line:
-                output.warn(
-                    f"{journal}: the last line is incomplete (an earlier run was killed while "
-                    "writing it); that request is treated as unknown"
-                )
-            to_send, done, held = journal_module.split_for_resume(
-                recipients.numbers, state, resend_unknown=resend_unknown
-            )
-            if done:
-                output.info(
-                    f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
-                    "run; not sending them again."
-                )
-            writer = journal_module.Writer(journal, message)
-            writer.run(f"usms-cli/{__version__}")
-        client = Client(
-            settings.base_url,
-            settings.timeout,
-            log=output.verbose if verbose else None,
-            pacer=Pacer(rate),
-            pool_size=concurrency,
-        )
-        control = Control()
+            return _dry_run(output, job, settings, preview, verbose)
+        keys = _require_credentials(settings)
+        client = _send_client(output, settings, options)
         try:
-            with (
-                _signals_stop(control, output),
-                output.progress((len(to_send) + 999) // 1000) as advance,
-            ):
-                report = send(
-                    client,
-                    message,
-                    recipients,
-                    public_key,
-                    private_key,
-                    numbers=to_send,
-                    concurrency=concurrency,
-                    journal=writer,
-                    control=control,
-                    progress=advance,
-                )
-            report.previously_accepted = done
-            report.held_back = held
-            if writer is not None:
-                writer.close()
-            if failed_out is not None:
-                _write_failed_out(failed_out, report)
-            if server is not None:
-                _show_sandbox_inbox(output, server)
-            code = report.exit_code()
-            expected = {
-                outcome.session_no: list(outcome.numbers)
-                for outcome in report.requests
-                if outcome.session_no
-            }
-            if not wait or not expected or code not in (ExitCode.OK, ExitCode.PARTIAL):
-                render_report(output, report)
-                return code
-            if not output.json_mode:
-                render_report(output, report)
-            receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet)
-            receipt_output.capture_json = True
-            receipt_output.silent = output.quiet
-            waited = run_receipt(
-                receipt_output,
-                flags=flags,
-                env_file=env_file,
-                session_nos=list(expected),
-                wait=True,
-                wait_timeout=wait_timeout,
-                interval=wait_interval,
-                verbose=verbose,
-                expected=expected,
-                client=client,
-                settings=settings,
+            report = _deliver(output, job, keys, client, server, options)
+            return _report_and_wait(
+                output, report, client, settings, options, wait, wait_timeout, wait_interval
             )
-            final = code if code != ExitCode.OK else waited
-            if output.json_mode:
-                render_report(
-                    output, report, extra={"receipts": receipt_output.captured}, exit_code=final
-                )
         finally:
             client.close()
+
+
+@dataclass(frozen=True)
+class _SendOptions:
+    flags: Mapping[str, str | None]
+    env_file: Path | None
+    verbose: bool
+    concurrency: int
+    rate: float | None
+    journal: Path | None
+    resend_unknown: bool
+    failed_out: Path | None
+
+
+@dataclass
+class _Job:
+    """What to send: a message to numbers, or (``table``) a CSV batch with params per row."""
+
+    message: Message
+    recipients: Recipients
+    table: Table | None = None
+
+    def plan(self, numbers: Sequence[str]) -> RequestPlan:
+        """The requests for ``numbers`` (all recipients, or those a journal says to send)."""
+        if self.table is None:
+            from usms_cli.send import numbers_plan
+
+            return numbers_plan(self.message, numbers)
+        from usms_cli.csvbatch import batch_plan
+
+        wanted = set(numbers)
+        return batch_plan(self.message, [row for row in self.table.rows if row.phone in wanted])
+
+    @property
+    def columns(self) -> list[str] | None:
+        return None if self.table is None else self.table.columns.describe()
+
+
+def _given(*options: tuple[str, object]) -> str:
+    """The names of the options that were given (not None, not an empty list)."""
+    return ", ".join(name for name, value in options if value not in (None, [], ()))
+
+
+def _read_numbers(
+    phones: Sequence[str], files: Sequence[str], column: str | None, skip_invalid: bool
+) -> Recipients:
+    from usms_cli.inputs import gather
+    from usms_cli.phones import collect
+
+    if not phones and not files:
+        raise InputError(
+            "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
+        )
+    recipients = collect(gather(phones, files, column=column))
+    where = ", ".join([*(["the arguments"] if phones else []), *files])
+    _require_valid(recipients, skip_invalid, "invalid phone number", where)
+    return recipients
+
+
+def _read_table(
+    name: str, phone_column: str | None, param_columns: str | None, user_id_column: str | None
+) -> Table:
+    from usms_cli import csvbatch
+    from usms_cli.inputs import read_bytes
+
+    data, source = read_bytes(name)
+    text, bom = csvbatch.decode(data, source)
+    return csvbatch.parse_table(
+        text,
+        source,
+        phone_column=phone_column or csvbatch.DEFAULT_PHONE_COLUMN,
+        param_columns=None if param_columns is None else csvbatch.split_names(param_columns),
+        user_id_column=user_id_column,
+        bom=bom,
+    )
+
+
+def _require_valid(recipients: Recipients, skip_invalid: bool, noun: str, where: str) -> None:
+    """Nothing is sent while any entry is invalid, unless --skip-invalid; nor with no entry."""
+    if recipients.invalid_count and not skip_invalid:
+        raise InputError(
+            f"{plural(recipients.invalid_count, noun)} in {where}; nothing was sent",
+            hint="fix them, or pass --skip-invalid to send to the valid ones only",
+            details=invalid_details(recipients),
+        )
+    if not recipients.numbers:
+        if recipients.invalid_count:
+            raise InputError(
+                "no valid phone numbers to send to; nothing was sent",
+                details=invalid_details(recipients),
+            )
+        raise InputError(f"no phone numbers found in {where}; nothing was sent")
+
+
+def _dry_run(
+    output: Output, job: _Job, settings: Settings, preview: int | None, verbose: bool
+) -> ExitCode:
+    from usms_cli.render import render_preview, render_report
+    from usms_cli.send import dry_run
+
+    report = dry_run(
+        job.message,
+        job.recipients,
+        settings.public_key or PLACEHOLDER_PUBLIC_KEY,
+        settings.private_key or PLACEHOLDER_PRIVATE_KEY,
+        plan=job.plan(job.recipients.numbers),
+    )
+    report.columns = job.columns
+    if preview is None or job.table is None:
+        render_report(output, report)
+        return report.exit_code()
+    template = _template_text(output, settings, job.message.template_id, verbose)
+    shown = _preview_rows(output, job, job.table, template, preview)
+    render_report(output, report, extra={"preview": shown})
+    render_preview(output, shown, len(job.table.rows), template is not None)
+    return report.exit_code()
+
+
+def _template_text(
+    output: Output, settings: Settings, template_id: str, verbose: bool
+) -> str | None:
+    """The template's text from QueryUSMSTemplate (the sandbox's own with --sandbox), or None
+    with a one-line note when it cannot be had."""
+    from usms_cli.client import Client
+    from usms_cli.core import build_template_query
+
+    fallback = "the preview shows each row's params instead"
+    if not settings.public_key or not settings.private_key:
+        output.info(f"Preview: no credentials to look the template text up; {fallback}.")
+        return None
+    client = Client(settings.base_url, settings.timeout, log=output.verbose if verbose else None)
+    try:
+        query = build_template_query(template_id, settings.project_id)
+        body = _query(client, query, settings, "the template look-up")
+    except UsmsError as exc:
+        output.info(f"Preview: {exc.message}; {fallback}.")
+        return None
+    finally:
+        client.close()
+    data = body.get("Data")
+    if isinstance(data, list):
+        data = data[0] if data else None
+    text = data.get("Template") if isinstance(data, dict) else None
+    if not isinstance(text, str) or not text:
+        output.info(f"Preview: the template look-up gave no text; {fallback}.")
+        return None
+    return text
+
+
+def _preview_rows(
+    output: Output, job: _Job, table: Table, template: str | None, count: int
+) -> list[dict[str, Any]]:
+    from usms_cli import content
+
+    message = job.message
+    if template is not None:
+        wanted = len(content.variables(template))
+        if wanted != len(table.columns.params):
+            output.warn(
+                f"template {message.template_id} has {plural(wanted, 'variable')}, the CSV maps "
+                f"{plural(len(table.columns.params), 'param column')}: the API will refuse "
+                "these messages (RetCode 18018)"
+            )
+    shown: list[dict[str, Any]] = []
+    for row in table.rows[:count]:
+        item: dict[str, Any] = {
+            "line": row.line,
+            "phone": row.phone,
+            "params": dict(zip(table.columns.params, row.params, strict=True)),
+            "user_id": row.user_id,
+            "text": None,
+        }
+        if template is not None:
+            abroad = row.phone.startswith("(")
+            text = content.with_signature(
+                content.render(template, row.params), message.sig_content, international=abroad
+            )
+            item.update(
+                text=text, length=len(text), sms=content.segments(text, international=abroad)
+            )
+            if len(text) > content.MAX_LENGTH:
+                output.warn(
+                    f"line {row.line}: the message is {len(text)} characters; the API takes "
+                    f"at most {content.MAX_LENGTH}"
+                )
+        shown.append(item)
+    return shown
+
+
+def _send_client(output: Output, settings: Settings, options: _SendOptions) -> Client:
+    from usms_cli.client import Client
+    from usms_cli.pacing import Pacer
+
+    rate = options.rate
+    if rate is not None and not (math.isfinite(rate) and rate > 0):
+        raise InputError("--rate must be a positive number of requests per second")
+    return Client(
+        settings.base_url,
+        settings.timeout,
+        log=output.verbose if options.verbose else None,
+        pacer=Pacer(rate),
+        pool_size=options.concurrency,
+    )
+
+
+def _deliver(
+    output: Output,
+    job: _Job,
+    keys: tuple[str, str],
+    client: Client,
+    server: Any,
+    options: _SendOptions,
+) -> SendReport:
+    """Send (journal, signals, progress bar), then write --failed-out."""
+    from usms_cli.send import Control, send
+
+    to_send: Sequence[str] = job.recipients.numbers
+    done: list[str] = []
+    held: list[str] = []
+    writer = None
+    if options.journal is not None:
+        to_send, done, held, writer = _open_journal(output, options.journal, job, options)
+    plan = job.plan(to_send)
+    control = Control()
+    with (
+        _signals_stop(control, output),
+        output.progress(-(-len(plan.items) // plan.size)) as advance,
+    ):
+        report = send(
+            client,
+            job.message,
+            job.recipients,
+            *keys,
+            concurrency=options.concurrency,
+            journal=writer,
+            control=control,
+            progress=advance,
+            plan=plan,
+        )
+    report.previously_accepted = done
+    report.held_back = held
+    report.columns = job.columns
+    if writer is not None:
+        writer.close()
+    if options.failed_out is not None:
+        if job.table is None:
+            _write_failed_out(options.failed_out, report)
+        else:
+            _write_failed_rows(output, options.failed_out, report, job.table)
+    if server is not None:
+        _show_sandbox_inbox(output, server)
+    return report
+
+
+def _open_journal(
+    output: Output, path: Path, job: _Job, options: _SendOptions
+) -> tuple[list[str], list[str], list[str], Any]:
+    """(to send, already accepted, held back, writer) for a run with --journal."""
+    from usms_cli import __version__
+    from usms_cli import journal as journal_module
+
+    state = journal_module.load(path, job.message, job.columns)
+    if state.torn_last_line:
+        output.warn(
+            f"{path}: the last line is incomplete (an earlier run was killed while "
+            "writing it); that request is treated as unknown"
+        )
+    to_send, done, held = journal_module.split_for_resume(
+        job.recipients.numbers, state, resend_unknown=options.resend_unknown
+    )
+    if done:
+        output.info(
+            f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
+            "run; not sending them again."
+        )
+    writer = journal_module.Writer(path, job.message, job.columns)
+    writer.run(f"usms-cli/{__version__}")
+    return to_send, done, held, writer
+
+
+def _report_and_wait(
+    output: Output,
+    report: SendReport,
+    client: Client,
+    settings: Settings,
+    options: _SendOptions,
+    wait: bool,
+    wait_timeout: float,
+    wait_interval: float,
+) -> ExitCode:
+    """Render the report; with --wait, poll the receipts of what was accepted first."""
+    from usms_cli.render import render_report
+
+    code = report.exit_code()
+    expected = {
+        outcome.session_no: [n for n in outcome.numbers if n not in outcome.refused]
+        for outcome in report.requests
+        if outcome.session_no
+    }
+    if not wait or not expected or code not in (ExitCode.OK, ExitCode.PARTIAL):
+        render_report(output, report)
+        return code
+    if not output.json_mode:
+        render_report(output, report)
+    receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet)
+    receipt_output.capture_json = True
+    receipt_output.silent = output.quiet
+    waited = run_receipt(
+        receipt_output,
+        flags=options.flags,
+        env_file=options.env_file,
+        session_nos=list(expected),
+        wait=True,
+        wait_timeout=wait_timeout,
+        interval=wait_interval,
+        verbose=options.verbose,
+        expected=expected,
+        client=client,
+        settings=settings,
+    )
+    final = code if code != ExitCode.OK else waited
+    if output.json_mode:
+        render_report(output, report, extra={"receipts": receipt_output.captured}, exit_code=final)
     return final
 
 
@@ -253,8 +497,36 @@ def _write_failed_out(path: Path, report: Any) -> None:
     if unknown:
         lines.append("# outcome UNKNOWN (may already have the message), not resent by -f:")
         lines.extend(f"# {number}" for number in unknown)
+    _write_text(path, "\n".join(lines) + "\n")
+
+
+def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Table) -> None:
+    """The CSV rows not accepted, under the same header, ready for --csv again. Rows whose
+    outcome is unknown are left out (they may already have the message), with a warning."""
+    from usms_cli.csvbatch import Row, format_rows
+
+    failed: list[Row] = []
+    unknown = len(report.held_back)
+    for outcome in report.requests:
+        rows: Sequence[Row] = outcome.items
+        if outcome.status in ("rejected", "not_sent"):
+            failed.extend(rows)
+        elif outcome.status == "unknown":
+            unknown += len(rows)
+        else:
+            failed.extend(row for row in rows if row.phone in outcome.refused)
+    _write_text(path, format_rows(table.header, failed, bom=table.bom))
+    if unknown:
+        output.warn(
+            f"--failed-out {path}: {plural(unknown, 'row')} with an UNKNOWN outcome left out "
+            "(they may already have the message)"
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
     try:
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
     except OSError as exc:
         raise ConfigError(f"--failed-out {path}: cannot write it ({exc.strerror or exc})") from None
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from usms_cli.errors import InputError
 
 MAX_NUMBERS_PER_SEND = 1000
+MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
 MAX_SESSIONS_PER_RECEIPT = 100
 MAX_USER_ID = 32
 
@@ -49,10 +50,18 @@ def check_message(message: Message, numbers: Sequence[str]) -> None:
     if message.extend_code is not None and not _EXTEND_CODE.fullmatch(message.extend_code):
         raise InputError(f"--extend-code must be digits only, got {message.extend_code!r}")
     if message.user_id is not None:
-        if len(message.user_id) > MAX_USER_ID:
-            raise InputError(f"--user-id is {len(message.user_id)} characters; at most 32 allowed")
-        if "'" in message.user_id or any(ord(ch) > 0xFFFF for ch in message.user_id):
-            raise InputError("--user-id must not contain single quotes or emoji")
+        problem = user_id_problem(message.user_id)
+        if problem:
+            raise InputError(f"--user-id {problem}")
+
+
+def user_id_problem(value: str) -> str | None:
+    """Why the API would refuse ``value`` as a UserId, or None."""
+    if len(value) > MAX_USER_ID:
+        return f"is {len(value)} characters; at most {MAX_USER_ID} allowed"
+    if "'" in value or any(ord(ch) > 0xFFFF for ch in value):
+        return "must not contain single quotes or emoji"
+    return None
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -44,6 +44,25 @@ def gather(
                 yield from _read(handle, name, csv_mode=csv_mode, column=column)
 
 
+def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
+    """The whole content of a file (``-`` is stdin) and how to name it in messages."""
+    if name == STDIN:
+        if stdin is None:
+            import sys
+
+            stdin = sys.stdin.buffer
+        source, handle = "<stdin>", stdin
+    else:
+        source, handle = name, _open(Path(name))
+    try:
+        return handle.read(), source
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
+    finally:
+        if handle is not stdin:
+            handle.close()
+
+
 def _open(path: Path) -> IO[bytes]:
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a file of numbers")

@@ -35,26 +35,32 @@ VERSION = 1
 FINAL = {"accepted", "rejected", "unknown", "not_sent"}
 
 
-def fingerprint(message: Message) -> str:
-    """Stable hash of everything that makes two sends "the same message"."""
-    material = json.dumps(
-        [
-            message.template_id,
-            message.sig_content,
-            list(message.params),
-            message.extend_code,
-            message.user_id,
-            message.project_id,
-        ],
-        ensure_ascii=False,
-    )
+def fingerprint(message: Message, extra: Sequence[str] | None = None) -> str:
+    """Stable hash of everything that makes two sends "the same message"; ``extra`` adds
+    more (a CSV batch: its column mapping)."""
+    fields: list[Any] = [
+        message.template_id,
+        message.sig_content,
+        list(message.params),
+        message.extend_code,
+        message.user_id,
+        message.project_id,
+    ]
+    if extra is not None:
+        fields.append(list(extra))
+    material = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
-def chunk_id(message_fingerprint: str, numbers: Sequence[str]) -> str:
-    """Stable id of one request: its numbers and the message."""
+def chunk_id(
+    message_fingerprint: str, numbers: Sequence[str], content: Sequence[str] | None = None
+) -> str:
+    """Stable id of one request: its numbers and the message, plus ``content`` when each
+    number gets its own text (a CSV batch: every row's params)."""
     digest = hashlib.sha256(message_fingerprint.encode("ascii"))
     digest.update("\n".join(numbers).encode("ascii", "replace"))
+    if content is not None:
+        digest.update(json.dumps(list(content), ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:20]
 
 
@@ -70,13 +76,12 @@ class JournalState:
 
 def _describe(run: Mapping[str, Any]) -> str:
     params = run.get("params") or []
-    return (
-        f"template {run.get('template_id')!r}, signature {run.get('sig_content')!r}, "
-        f"{len(params)} param(s)"
-    )
+    columns = run.get("columns")
+    what = f"CSV columns {', '.join(map(str, columns))}" if columns else f"{len(params)} param(s)"
+    return f"template {run.get('template_id')!r}, signature {run.get('sig_content')!r}, {what}"
 
 
-def load(path: Path, message: Message) -> JournalState:
+def load(path: Path, message: Message, extra: Sequence[str] | None = None) -> JournalState:
     """Read an existing journal (a missing file is an empty journal)."""
     state = JournalState()
     if not path.exists():
@@ -88,7 +93,7 @@ def load(path: Path, message: Message) -> JournalState:
     except OSError as exc:
         raise ConfigError(f"--journal {path}: cannot read it ({exc.strerror or exc})") from None
     lines = raw.split(b"\n")
-    expected = fingerprint(message)
+    expected = fingerprint(message, extra)
     pending: dict[str, list[str]] = {}  # id -> numbers of "sending" lines without a result
     sending_ids: set[str] = set()
     for number, line in enumerate(lines, start=1):
@@ -99,7 +104,7 @@ def load(path: Path, message: Message) -> JournalState:
             if not isinstance(record, dict):
                 raise ValueError("not an object")
         except (UnicodeDecodeError, ValueError):
-            if number == len(lines) and not raw.endswith(b"\n"):
+            if _torn(lines, number):
                 state.torn_last_line = True  # killed while writing: that request is unknown
                 continue
             raise ConfigError(
@@ -145,13 +150,27 @@ def load(path: Path, message: Message) -> JournalState:
     return state
 
 
+def _torn(lines: Sequence[bytes], number: int) -> bool:
+    """A line cut short by a kill: the last one, or one followed by a later run's header
+    (the next run starts its records on a new line)."""
+    for later in lines[number:]:
+        if later.strip():
+            try:
+                record = json.loads(later.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return False
+            return isinstance(record, dict) and record.get("event") == "run"
+    return True
+
+
 class Writer:
     """Appends records, flushing each one before returning."""
 
-    def __init__(self, path: Path, message: Message) -> None:
+    def __init__(self, path: Path, message: Message, extra: Sequence[str] | None = None) -> None:
         self.path = path
         self.message = message
-        self.fingerprint = fingerprint(message)
+        self.extra = None if extra is None else list(extra)
+        self.fingerprint = fingerprint(message, extra)
         try:
             self._file: IO[str] = path.open("a", encoding="utf-8")
         except OSError as exc:
@@ -186,6 +205,7 @@ class Writer:
                 "extend_code": m.extend_code,
                 "user_id": m.user_id,
                 "project_id": m.project_id,
+                **({"columns": self.extra} if self.extra is not None else {}),
             }
         )
 

@@ -182,7 +182,9 @@ class ProgressBar:
         if self._progress is None:
             return
         if outcome.result is not None:
-            self._counts[outcome.result.status] += len(outcome.numbers)
+            refused = len(outcome.refused)
+            self._counts[outcome.result.status] += len(outcome.numbers) - refused
+            self._counts["rejected"] += refused
         c = self._counts
         counts = f"{c['accepted']:,} accepted, {c['rejected'] + c['not_sent']:,} not, "
         counts += f"{c['unknown']:,} unknown"
@@ -281,7 +283,7 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
     code = report.exit_code() if exit_code is None else exit_code
     recipients = report.recipients
     message = report.message
-    return {
+    payload = {
         "ok": code == ExitCode.OK,
         "exit_code": int(code),
         "dry_run": report.dry_run,
@@ -305,8 +307,15 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
         "previously_accepted": len(report.previously_accepted),
         "held_back": list(report.held_back),
         "session_nos": report.session_nos,
+        "refused": [
+            {"phone": phone, "reason": reason, "request": index}
+            for phone, reason, index in report.refused()
+        ],
         "requests": [_outcome_json(o) for o in report.requests],
     }
+    if report.columns is not None:
+        payload["columns"] = report.columns
+    return payload
 
 
 def failure_line(outcome: RequestOutcome, total: int) -> tuple[str, str | None]:
@@ -360,6 +369,7 @@ def render_report(
                     "accepted, but the API gave no usable SessionNo: receipts cannot be looked "
                     "up for it"
                 )
+        _report_refused(output, report)
         total = len(report.requests)
         shown_not_sent = False
         for outcome in report.requests:
@@ -399,6 +409,50 @@ def render_report(
         output.error(f"stopped by {name}: no further requests were sent")
 
 
+SHOWN_REFUSED = 20
+
+
+def _report_refused(output: Output, report: SendReport) -> None:
+    refused = report.refused()
+    if not refused:
+        return
+    details = [
+        f"{phone}: {reason} (request {index})" for phone, reason, index in refused[:SHOWN_REFUSED]
+    ]
+    if len(refused) > SHOWN_REFUSED:
+        details.append(f"… and {len(refused) - SHOWN_REFUSED:,} more")
+    output.error(
+        f"the API refused {plural(len(refused), 'recipient')} by name:",
+        hint="--failed-out FILE writes them out, ready to send again",
+        details=details,
+    )
+
+
+def render_preview(
+    output: Output, shown: Sequence[Mapping[str, Any]], total: int, rendered: bool
+) -> None:
+    """The first rows of a CSV batch as recipients will read them, or their params."""
+    if output.json_mode or output.quiet or not shown:
+        return
+    out = output.out
+    if rendered:
+        out.line(f"Preview: the first {len(shown)} of {total:,} messages, as recipients read them")
+        for item in shown:
+            size = f"{item['length']} characters, {item['sms']} SMS"
+            out.line(f"  line {item['line']}  {item['phone']}  ({size})")
+            out.line(f"    {item['text']}")
+        return
+    out.line(f"Preview: the params of the first {len(shown)} of {total:,} rows")
+    for item in shown:
+        params = ", ".join(f"{name}={value!r}" for name, value in item["params"].items())
+        user = f"  user_id={item['user_id']!r}" if item["user_id"] else ""
+        out.line(f"  line {item['line']}  {item['phone']}  {params or '(no params)'}{user}")
+
+
+def _brief(value: str, limit: int = 100) -> str:
+    return value if len(value) <= limit else f"{value[:60]}…({len(value):,} characters)"
+
+
 def _human_report(output: Output, report: SendReport) -> None:
     out = output.out
     recipients = report.recipients
@@ -409,13 +463,17 @@ def _human_report(output: Output, report: SendReport) -> None:
         out.line("Dry run: nothing was sent.", "bold yellow")
         out.line(f"Template   {message.template_id}")
         out.line(f"Signature  {message.sig_content or '(none)'}")
-        params = ", ".join(repr(p) for p in message.params) if message.params else "(none)"
-        out.line(f"Params     {params}")
+        if report.columns is not None:
+            out.line(f"Columns    {', '.join(report.columns)}")
+        else:
+            params = ", ".join(repr(p) for p in message.params) if message.params else "(none)"
+            out.line(f"Params     {params}")
         out.line(f"Numbers    {len(recipients.numbers):,}")
         out.line(f"Requests   {total}")
         for outcome in report.requests[:SHOWN_REQUESTS]:
             out.line(f"  request {outcome.index}: {describe_numbers(outcome.numbers)}")
-            body = "&".join(f"{k}={v}" for k, v in shown_params(outcome.form or {}).items())
+            shown = shown_params(outcome.form or {}).items()
+            body = "&".join(f"{k}={_brief(v)}" for k, v in shown)
             out.line(f"    {body}", "dim")
         if total > SHOWN_REQUESTS:
             out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
@@ -450,9 +508,9 @@ def _human_report(output: Output, report: SendReport) -> None:
             )
         for outcome in report.requests:
             if outcome.session_no:
-                out.line(
-                    f"  SessionNo {outcome.session_no}  ({plural(len(outcome.numbers), 'number')})"
-                )
+                refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
+                count = plural(outcome.accepted_count, "number")
+                out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
         for status in ("rejected", "unknown", "not_sent"):
             if counts[status]:
                 label = status.replace("_", " ")

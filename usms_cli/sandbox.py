@@ -2,7 +2,8 @@
 
 It speaks the wire protocol of UCloud's API gateway closely enough that the official SDK and
 ``usms`` itself cannot tell the difference for the actions a sender needs:
-``SendUSMSMessage``, ``GetUSMSSendReceipt``, ``QueryUSMSTemplate`` and ``QueryUSMSSignature``.
+``SendUSMSMessage``, ``SendBatchUSMSMessage``, ``GetUSMSSendReceipt``, ``QueryUSMSTemplate``
+and ``QueryUSMSSignature``.
 Requests are signed and checked exactly like the real gateway does (see ``usms_cli.signing``),
 nothing leaves the machine, and accepted messages can be shown live, recorded as JSON lines and
 inspected from tests through :class:`SandboxServer`.
@@ -12,6 +13,7 @@ The sandbox only ever binds to a loopback address.
 
 from __future__ import annotations
 
+import base64
 import collections
 import ipaddress
 import json
@@ -73,6 +75,8 @@ MAX_BODY_BYTES = 1024 * 1024
 """Largest request body accepted; larger ones get HTTP 413."""
 
 MAX_PHONE_NUMBERS = 1000
+MAX_BATCH_TARGETS = 200
+BATCH_PARTIAL_RETCODE = 18046
 MAX_SESSION_NOS = 100
 MAX_USER_ID_CHARS = 32
 SEND_OK_MESSAGE = "提交发送成功"
@@ -159,6 +163,12 @@ class SandboxConfig:
     """Fraction of valid SendUSMSMessage requests refused with RetCode 18004."""
     fail_numbers: set[str] = field(default_factory=set)
     """Numbers whose receipt is always Fail (wire form; "138…" also matches "(86)138…")."""
+    refuse_numbers: set[str] = field(default_factory=set)
+    """Numbers SendBatchUSMSMessage refuses by name in FailContent ("phone in the black list");
+    the other targets of the request are accepted (wire form, matched like fail_numbers)."""
+    batch_partial_ret_code: int = BATCH_PARTIAL_RETCODE
+    """RetCode of a SendBatchUSMSMessage answer where some targets were refused and some
+    accepted (the real API uses 18046, and has been seen to answer 0 with FailContent)."""
     receipt_delay: float = 2.0
     """Seconds after a send before its receipts appear."""
     seed: int | None = None
@@ -377,8 +387,102 @@ def _canonical_phone(phone: str) -> str:
     return phone if parts is None else f"({parts[0]}){parts[1]}"
 
 
+def _message(
+    session_no: str,
+    now: float,
+    phone: str,
+    parts: tuple[str, str] | None,
+    sig_content: str,
+    template_id: str,
+    params: tuple[str, ...],
+    body: str,
+) -> dict[str, Any]:
+    """One accepted message as the sandbox keeps it (``messages``, receipts, record file)."""
+    domestic = parts is not None and parts[0] == "86"
+    prefix = f"【{sig_content}】" if domestic else f"[{sig_content}]"
+    return {
+        "session_no": session_no,
+        "phone": phone,
+        "sig": sig_content,
+        "template_id": template_id,
+        "params": params,
+        "text": prefix + body,
+        "user_id": "",
+        "extend_code": "",
+        "time": now,
+    }
+
+
 def _cost_count(text: str) -> int:
     return 1 if len(text) <= 70 else math.ceil(len(text) / 67)
+
+
+def _tasks_problem(tasks: Any) -> tuple[int, str] | None:
+    """``(RetCode, message)`` when a decoded TaskContent is not a list of well-formed tasks."""
+    if not isinstance(tasks, list) or not tasks:
+        return 18002, "must be a non-empty JSON array of tasks"
+    for number, task in enumerate(tasks, start=1):
+        if not isinstance(task, dict):
+            return 18002, f"task {number} is not an object"
+        for key in ("TemplateId", "SigContent", "Target"):
+            if key not in task:
+                return 18001, f"task {number}: missing {key}"
+        if not isinstance(task["TemplateId"], str) or not isinstance(task["SigContent"], str):
+            return 18002, f"task {number}: TemplateId and SigContent must be strings"
+        targets = task["Target"]
+        if not isinstance(targets, list) or not targets:
+            return 18002, f"task {number}: Target must be a non-empty array"
+        for target in targets:
+            if not isinstance(target, dict) or not isinstance(target.get("Phone"), str):
+                return 18001, f"task {number}: every Target needs a Phone (a string)"
+    return None
+
+
+def _template_problem(template: Template | None, template_id: str) -> str | None:
+    """Why the API refuses this template (RetCode 18017), or None."""
+    if template is None:
+        return f"Template {template_id} does not exist"
+    if template.status != _STATUS_APPROVED:
+        return f"Template {template_id} is not approved (status {template.status})"
+    return None
+
+
+def _target_problem(
+    target: Mapping[str, Any], parts: tuple[str, str] | None, template: Template | None
+) -> str | None:
+    """Why the API refuses one target of a batch, or None."""
+    if parts is None:
+        return "invalid phone number"
+    values = target.get("TemplateParams")
+    count = 0 if template is None else len(_variables(template.text))
+    if "TemplateParams" in target:
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return "TemplateParams must be an array of strings"
+        if count == 0:
+            return "TemplateParams must be absent: the template has no variables"
+    if len(values or ()) != count:
+        return (
+            f"TemplateParams do not match the template: it has {count} variable(s), "
+            f"{len(values or ())} given"
+        )
+    user_id = target.get("UserId", "")
+    if not isinstance(user_id, str) or len(user_id) > MAX_USER_ID_CHARS:
+        return f"UserId must be a string of at most {MAX_USER_ID_CHARS} characters"
+    extend_code = target.get("ExtendCode", "")
+    if not isinstance(extend_code, str) or (extend_code and not _DIGITS.fullmatch(extend_code)):
+        return "ExtendCode must contain digits only"
+    return None
+
+
+def _failure(target: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    """A refused target as FailContent lists it (FailPhoneDetail)."""
+    return {
+        "Phone": target.get("Phone", ""),
+        "TemplateParams": target.get("TemplateParams") or [],
+        "ExtendCode": target.get("ExtendCode", ""),
+        "UserId": target.get("UserId", ""),
+        "FailureDetails": reason,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,6 +585,7 @@ class _Backend:
         self._console_lock = threading.Lock()
         self._actions: dict[str, Callable[[Mapping[str, str], Reply], dict[str, Any]]] = {
             "SendUSMSMessage": self._send,
+            "SendBatchUSMSMessage": self._send_batch,
             "GetUSMSSendReceipt": self._receipts,
             "QueryUSMSTemplate": self._query_template,
             "QueryUSMSSignature": self._query_signature,
@@ -503,8 +608,9 @@ class _Backend:
         action = params.get("Action", "")
         self.count(action)
         answer = self._authorise_and_dispatch(action, params)
-        if action == "SendUSMSMessage" and answer["RetCode"] != 0 and self.config.display:
-            self._show_refusal(answer)
+        sending = action in ("SendUSMSMessage", "SendBatchUSMSMessage")
+        if sending and answer["RetCode"] != 0 and self.config.display:
+            self._show_refusal(action, answer)
         return answer
 
     def _authorise_and_dispatch(self, action: str, params: Mapping[str, str]) -> dict[str, Any]:
@@ -548,12 +654,10 @@ class _Backend:
             more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
             return reply(18014, f"Invalid phone numbers: {shown}{more}")
         template = config.templates.get(template_id)
-        if template is None:
-            return reply(18017, f"Template {template_id} does not exist")
-        if template.status != _STATUS_APPROVED:
-            return reply(
-                18017, f"Template {template_id} is not approved (status {template.status})"
-            )
+        problem = _template_problem(template, template_id)
+        if problem is not None:
+            return reply(18017, problem)
+        assert template is not None
         template_params = _indexed(params, "TemplateParams")
         variables = _variables(template.text)
         if len(template_params) != len(variables):
@@ -563,13 +667,9 @@ class _Backend:
                 f"{len(variables)} variable(s), {len(template_params)} TemplateParams given",
             )
         sig_content = params.get("SigContent", "")
-        if not sig_content:
-            return reply(18016, "Missing SigContent: a signature is required")
-        sig = config.signatures.get(sig_content)
-        if sig is None:
-            return reply(18016, f"Signature {sig_content!r} does not exist")
-        if sig.status != _STATUS_APPROVED:
-            return reply(18016, f"Signature {sig_content!r} is not approved (status {sig.status})")
+        problem = self._signature_problem(sig_content)
+        if problem is not None:
+            return reply(18016, problem)
         user_id = params.get("UserId", "")
         if len(user_id) > MAX_USER_ID_CHARS:
             return reply(18002, f"UserId is longer than {MAX_USER_ID_CHARS} characters")
@@ -585,45 +685,109 @@ class _Backend:
         session_no = str(uuid.uuid4())
         now = time.time()
         body = _render(template.text, template_params)
+        # A tuple keeps the message dicts out of the cyclic GC's way (large batches).
         params_tuple = tuple(template_params)
-        fail_canonical = {_canonical_phone(number) for number in config.fail_numbers}
-        messages: list[dict[str, Any]] = []
-        failed: list[bool] = []
-        for phone, parts in zip(phones, parts_of, strict=True):
-            domestic = parts is not None and parts[0] == "86"
-            prefix = f"【{sig_content}】" if domestic else f"[{sig_content}]"
-            messages.append(
-                {
-                    "session_no": session_no,
-                    "phone": phone,
-                    "sig": sig_content,
-                    "template_id": template_id,
-                    # A tuple keeps these dicts out of the cyclic GC's way (large batches).
-                    "params": params_tuple,
-                    "text": prefix + body,
-                    "user_id": user_id,
-                    "extend_code": extend_code,
-                    "time": now,
-                }
-            )
-            failed.append(
-                bool(fail_canonical)
-                and (
-                    phone in config.fail_numbers
-                    or (phone if parts is None else f"({parts[0]}){parts[1]}") in fail_canonical
-                )
-            )
-        with self._lock:
-            self._sessions[session_no] = _Session(time.monotonic(), now, messages, failed)
-            self.messages.extend(messages)
-        self._record(messages)
-        if config.display:
-            self._show(messages)
+        messages = [
+            _message(session_no, now, phone, parts, sig_content, template_id, params_tuple, body)
+            for phone, parts in zip(phones, parts_of, strict=True)
+        ]
+        if user_id or extend_code:
+            for message in messages:
+                message["user_id"] = user_id
+                message["extend_code"] = extend_code
+        self._store(session_no, now, messages)
 
         answer = reply(0, SEND_OK_MESSAGE, SessionNo=session_no)
         if user_id:
             answer["UserId"] = user_id
         return answer
+
+    def _send_batch(self, params: Mapping[str, str], reply: Reply) -> dict[str, Any]:
+        """Per-target template params; refused targets are listed in FailContent."""
+        config = self.config
+        raw = params.get("TaskContent", "")
+        if not raw:
+            return reply(18001, "Missing parameter: TaskContent")
+        try:
+            tasks = json.loads(base64.b64decode(raw, validate=True).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):  # binascii.Error: ValueError
+            return reply(18000, "TaskContent is not base64 of a UTF-8 JSON document")
+        problem = _tasks_problem(tasks)
+        if problem is not None:
+            return reply(problem[0], f"TaskContent: {problem[1]}")
+        count = sum(len(task["Target"]) for task in tasks)
+        if count > MAX_BATCH_TARGETS:
+            return reply(
+                18002, f"Too many targets: {count} (at most {MAX_BATCH_TARGETS} per request)"
+            )
+        if config.fail_rate > 0:
+            with self._lock:
+                refused = self._random.random() < config.fail_rate
+            if refused:
+                return reply(18004, "Service error, nothing was submitted (sandbox fail_rate)")
+
+        session_no = str(uuid.uuid4())
+        now = time.time()
+        refuse = {_canonical_phone(number) for number in config.refuse_numbers}
+        messages: list[dict[str, Any]] = []
+        fail_content: list[dict[str, Any]] = []
+        for task in tasks:
+            template_id, sig_content = task["TemplateId"], task["SigContent"]
+            template = config.templates.get(template_id)
+            task_reason = _template_problem(template, template_id) or self._signature_problem(
+                sig_content
+            )
+            failures: list[dict[str, Any]] = []
+            for target in task["Target"]:
+                phone = target["Phone"]
+                parts = _phone_parts(phone)
+                reason = task_reason or _target_problem(target, parts, template)
+                if reason is None and _canonical_phone(phone) in refuse:
+                    reason = "phone in the black list"
+                if reason is not None or template is None:
+                    failures.append(_failure(target, reason or "refused"))
+                    continue
+                values = tuple(target.get("TemplateParams") or ())
+                body = _render(template.text, list(values))
+                message = _message(
+                    session_no, now, phone, parts, sig_content, template_id, values, body
+                )
+                message["user_id"] = target.get("UserId", "")
+                message["extend_code"] = target.get("ExtendCode", "")
+                messages.append(message)
+            if failures:
+                fail_content.append(
+                    {
+                        "TemplateId": template_id,
+                        "SigContent": sig_content,
+                        "FailureDetails": task_reason or "",
+                        "Target": failures,
+                    }
+                )
+        extra: dict[str, Any] = {
+            "ReqUuid": str(uuid.uuid4()),
+            "SuccessCount": len(messages),
+            "FailContent": fail_content,
+        }
+        if messages:
+            self._store(session_no, now, messages)
+            extra["SessionNo"] = session_no
+        if not fail_content:
+            return reply(0, SEND_OK_MESSAGE, **extra)
+        if messages:
+            return reply(config.batch_partial_ret_code, "部分短信发送失败", **extra)
+        return reply(BATCH_PARTIAL_RETCODE, "短信发送失败", **extra)
+
+    def _signature_problem(self, sig_content: str) -> str | None:
+        """Why the API refuses this signature (RetCode 18016), or None."""
+        if not sig_content:
+            return "Missing SigContent: a signature is required"
+        sig = self.config.signatures.get(sig_content)
+        if sig is None:
+            return f"Signature {sig_content!r} does not exist"
+        if sig.status != _STATUS_APPROVED:
+            return f"Signature {sig_content!r} is not approved (status {sig.status})"
+        return None
 
     def _receipts(self, params: Mapping[str, str], reply: Reply) -> dict[str, Any]:
         session_nos = _indexed(params, "SessionNoSet")
@@ -696,6 +860,25 @@ class _Backend:
         wanted = " / ".join(repr(part) for part in (sig_id, content) if part)
         return reply(18016, f"Signature {wanted} does not exist")
 
+    def _store(self, session_no: str, now: float, messages: list[dict[str, Any]]) -> None:
+        """Keep accepted messages: receipts, ``messages``, the record file, the display."""
+        config = self.config
+        fail_canonical = {_canonical_phone(number) for number in config.fail_numbers}
+        failed = [
+            bool(fail_canonical)
+            and (
+                message["phone"] in config.fail_numbers
+                or _canonical_phone(message["phone"]) in fail_canonical
+            )
+            for message in messages
+        ]
+        with self._lock:
+            self._sessions[session_no] = _Session(time.monotonic(), now, messages, failed)
+            self.messages.extend(messages)
+        self._record(messages)
+        if config.display:
+            self._show(messages)
+
     # -- side outputs
 
     def _record(self, messages: list[dict[str, Any]]) -> None:
@@ -735,10 +918,10 @@ class _Backend:
             )
             self._console_print(line)
 
-    def _show_refusal(self, answer: Mapping[str, Any]) -> None:
+    def _show_refusal(self, action: str, answer: Mapping[str, Any]) -> None:
         from rich.text import Text
 
-        text = f"SendUSMSMessage refused: {answer['RetCode']} {answer['Message']}"
+        text = f"{action} refused: {answer['RetCode']} {answer['Message']}"
         line = Text.assemble(("✗ ", "red"), (text, "dim"))
         self._console_print(line)
 

@@ -105,6 +105,15 @@ class SendReport:
     interrupted_by: int | None = None  # signal number that stopped the run
     previously_accepted: list[str] = field(default_factory=list)  # skipped: journal says sent
     held_back: list[str] = field(default_factory=list)  # skipped: journal says unknown
+    columns: list[str] | None = None  # a CSV batch: how its columns were mapped
+
+    def refused(self) -> list[tuple[str, str, int]]:
+        """``(phone, reason, request index)`` of every phone the API refused by name."""
+        return [
+            (phone, reason, outcome.index)
+            for outcome in self.requests
+            for phone, reason in outcome.refused.items()
+        ]
 
     @property
     def interrupted(self) -> bool:
@@ -151,27 +160,38 @@ def plan(message: Message, numbers: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def dry_run(
-    message: Message, recipients: Recipients, public_key: str, private_key: str
+    message: Message,
+    recipients: Recipients,
+    public_key: str,
+    private_key: str,
+    plan: RequestPlan | None = None,
 ) -> SendReport:
     """Everything up to the HTTP call: build and sign each request, send nothing."""
+    plan = plan or numbers_plan(message, recipients.numbers)
     report = SendReport(message, recipients, dry_run=True)
-    for index, chunk in enumerate(chunks(recipients.numbers, MAX_NUMBERS_PER_SEND), start=1):
-        form = signed_params(build_send(message, chunk), public_key, private_key)
-        report.requests.append(RequestOutcome(index, chunk, None, form))
+    for index, chunk in enumerate(chunks(plan.items, plan.size), start=1):
+        form = signed_params(plan.build(chunk), public_key, private_key)
+        report.requests.append(RequestOutcome(index, plan.phones(chunk), None, form, items=chunk))
     return report
 
 
 @dataclass
 class RequestPlan:
     """How a batch becomes requests: chunk ``items`` by ``size``; ``build`` gives the unsigned
-    parameters of one request, ``phones`` the numbers it addresses (journal, reports), and
-    ``refusals`` (optional) the per-phone refusals inside an accepted, partial answer."""
+    parameters of one request, ``phones`` the numbers it addresses (journal, reports).
+
+    Optional: ``accept`` reclassifies an answer before anything else looks at it (a partial
+    success the API reports with a non-zero RetCode); ``refusals`` gives the phones the API
+    refused by name in an answer (accepted or not); ``identity`` gives what, besides the
+    phones, makes a chunk's content (per-row params) for its journal id."""
 
     items: Sequence[Any]
     size: int
     build: Callable[[Sequence[Any]], dict[str, Any]]
     phones: Callable[[Sequence[Any]], Sequence[str]]
     refusals: Callable[[ApiResult, Sequence[Any]], dict[str, str]] | None = None
+    accept: Callable[[ApiResult], ApiResult] | None = None
+    identity: Callable[[Sequence[Any]], Sequence[str]] | None = None
 
 
 def numbers_plan(message: Message, numbers: Sequence[str]) -> RequestPlan:
@@ -225,14 +245,17 @@ def send(
 
     from usms_cli.client import ApiResult
 
-    def chunk_id(fp: str, numbers: Sequence[str]) -> str:
-        from usms_cli.journal import chunk_id as journal_chunk_id
-
-        return journal_chunk_id(fp, numbers)
-
     control = control or Control()
     if plan is None:
         plan = numbers_plan(message, recipients.numbers if numbers is None else numbers)
+    identity = plan.identity
+
+    def chunk_id(fp: str, index: int) -> str:
+        from usms_cli.journal import chunk_id as journal_chunk_id
+
+        content = identity(pieces[index]) if identity is not None else None
+        return journal_chunk_id(fp, phones_of[index], content)
+
     pieces = list(chunks(plan.items, plan.size))
     phones_of = [list(plan.phones(piece)) for piece in pieces]
     report = SendReport(message, recipients)
@@ -272,7 +295,7 @@ def send(
     def finish(index: int, result: ApiResult) -> None:
         nonlocal next_write
         refused: dict[str, str] = {}
-        if plan.refusals is not None and result.status == "accepted":
+        if plan.refusals is not None and result.status in ("accepted", "rejected"):
             refused = plan.refusals(result, pieces[index])
         done[index] = RequestOutcome(
             index + 1, phones_of[index], result, refused=refused, items=pieces[index]
@@ -282,7 +305,7 @@ def send(
             if journal is not None and outcome.result is not None:
                 r = outcome.result
                 journal.result(
-                    ids.get(next_write) or chunk_id(message_fp, outcome.numbers),
+                    ids.get(next_write) or chunk_id(message_fp, next_write),
                     outcome.index,
                     outcome.numbers,
                     r.status,
@@ -312,7 +335,7 @@ def send(
                     continue
                 form = signed_params(plan.build(pieces[index]), public_key, private_key)
                 if journal is not None:
-                    ids[index] = chunk_id(message_fp, phones_of[index])
+                    ids[index] = chunk_id(message_fp, index)
                     journal.sending(ids[index], index + 1, phones_of[index])
                 in_flight.add(index)
                 tasks.put((index, form))
@@ -325,6 +348,8 @@ def send(
             except queue.Empty:
                 continue
             in_flight.discard(index)
+            if plan.accept is not None:
+                result = plan.accept(result)
             if result.status == "not_sent" and stop_reason is None:
                 stop_reason = f"not sent: an earlier request failed ({result.error})"
             elif result.status == "rejected" and result.ret_code in STOP_BATCH:
