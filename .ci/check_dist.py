@@ -28,7 +28,7 @@ def main() -> None:
     assert not missing, f"wheel lacks {missing}"
     assert not any(n.startswith("tests/") for n in names), "tests do not belong in the wheel"
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "usms = usms_cli.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "usms = usms_cli.__main__:run" in zipfile.ZipFile(wheel).read(entry).decode()
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
     for needed in (

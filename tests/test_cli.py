@@ -159,7 +159,10 @@ def test_help_completion_and_version_do_not_import_heavy_modules(
 
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "usms_cli", *args],
-        capture_output=True, text=True, env={**os.environ, **env}, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
     )
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert not {"rich", "requests", "dotenv", "urllib3"} & imported, sorted(imported)

@@ -111,6 +111,10 @@ class Client:
                 from requests.adapters import HTTPAdapter
 
                 session = requests.Session()
+                if self.base_url.startswith("http://") and not _loopback_proxy(self.base_url):
+                    # Plain http is allowed only to loopback: never hand the signed request,
+                    # unencrypted, to a proxy from the environment on another host.
+                    session.trust_env = False
                 session.headers["User-Agent"] = USER_AGENT
                 session.headers["Accept"] = "application/json"
                 # One keep-alive pool shared by all workers; no urllib3 retries (max_retries=0):
@@ -195,8 +199,22 @@ class Client:
                 None,
                 idempotent,
             )
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            error = f"the base URL cannot be used ({type(exc).__name__})"
+            return ApiResult("not_sent", error=error), None, False
         except requests.exceptions.RequestException as exc:
             return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
+        except OSError as exc:  # raised before connecting, e.g. a CA bundle that does not exist
+            error = f"could not prepare the connection ({exc.strerror or type(exc).__name__})"
+            if "CA bundle" in str(exc) or "certificate" in str(exc).lower():
+                error = "the TLS CA bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) cannot be read"
+            return ApiResult("not_sent", error=error), None, False
+        except ValueError as exc:  # urllib3's LocationParseError and friends: never connected
+            return ApiResult("not_sent", error=f"invalid URL ({type(exc).__name__})"), None, False
         try:
             return self._classify(response, idempotent=idempotent)
         finally:
@@ -319,6 +337,25 @@ def _read_capped(response: requests.Response, timeout: float) -> bytes | None:
     if expired.is_set():
         raise AnswerTooSlow()
     return b"".join(chunks)
+
+
+def _loopback_proxy(url: str) -> bool:
+    """True when the environment's proxy for ``url`` (if any) is itself on loopback."""
+    from urllib.parse import urlsplit
+
+    from requests.utils import get_environ_proxies
+
+    from usms_cli.config import is_loopback
+
+    proxies = get_environ_proxies(url)
+    proxy = proxies.get("http") or proxies.get("all")
+    if not proxy:
+        return True
+    try:
+        host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
+    except ValueError:
+        return False
+    return is_loopback(host)
 
 
 def _shutdown(response: requests.Response) -> None:

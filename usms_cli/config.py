@@ -218,11 +218,18 @@ def is_loopback(host: str) -> bool:
 def check_base_url(url: str) -> str:
     """Accept ``https://host[:port][/path]``, or ``http://`` only for a loopback host."""
     url = url.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ConfigError(f"base URL {url!r} contains spaces or control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise ConfigError(f"base URL {url!r} is not a valid URL") from None
+    host = parts.hostname or ""
+    if host and not host.startswith("[") and ":" not in host:
+        labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+        if any(not label for label in labels):
+            raise ConfigError(f"base URL {url!r} is not a valid URL (empty part in the host name)")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
             f"base URL {url!r} must look like https://api.ucloud.cn",
