@@ -7,10 +7,11 @@ this module).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from usms_cli.options import DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt
 
 SHOW_EPILOG = (
     "Examples: usms config show · usms config show --profile prod --json · "
@@ -37,29 +38,6 @@ config_app = typer.Typer(
     rich_markup_mode=None,  # plain help, like the main app (start-up time)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--profile",
-        metavar="NAME",
-        help="Profile from UCloud's CLI files ~/.ucloud/config.json and credential.json "
-        "(default: the active one). (env UCLOUD_PROFILE)",
-        show_default=False,
-    ),
-]
-EnvFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--env-file",
-        metavar="PATH",
-        dir_okay=False,
-        help="Read settings from this .env file instead of ./.env.",
-        show_default=False,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on unexpected errors.")]
 
 
 @config_app.command(epilog=SHOW_EPILOG)
