@@ -17,6 +17,9 @@ import resource
 import subprocess
 import sys
 import tempfile
+
+# Measure an installed tool: let it cache bytecode (see benchmarks/startup.py).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 import time
 
 STYLES = [

@@ -74,7 +74,13 @@ def main() -> None:
         usms = [str(bindir / "usms")]
 
     sandbox, sandbox_env = start_sandbox(python)
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("UCLOUD_", "USMS_"))}
+    # Measure what an installed tool does: bytecode cached (some environments set
+    # PYTHONDONTWRITEBYTECODE, which would recompile an editable install on every run).
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("UCLOUD_", "USMS_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     send_env = {**base_env, **sandbox_env}
     tab_env = {
         **base_env,
@@ -96,6 +102,8 @@ def main() -> None:
     if sdk_available(python):
         cases["SDK send script"] = ([python, "-c", SDK_SCRIPT], send_env)
     times: dict[str, list[float]] = {name: [] for name in cases}
+    for command, env in cases.values():  # warm-up: bytecode caches, page cache
+        subprocess.run(command, env=env, capture_output=True)
     try:
         for _ in range(args.runs):
             for name, (command, env) in cases.items():

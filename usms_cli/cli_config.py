@@ -5,7 +5,6 @@ Typer is imported at module level (start-up time), and nothing from ``usms_cli.c
 this module).
 """
 
-from __future__ import annotations
 
 from typing import Annotated
 
