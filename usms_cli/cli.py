@@ -7,7 +7,6 @@ Heavy modules (requests, rich, dotenv) are imported inside the functions that ne
 # No ``from __future__ import annotations`` in the CLI modules: Typer would have to evaluate
 # every string annotation of every command on each run (~60 ms per call and per TAB here).
 
-
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -450,19 +449,19 @@ def template(
     debug: DebugOpt = False,
 ) -> None:
     """Show a template: name, content, purpose, review status (QueryUSMSTemplate)."""
-    from usms_cli.render import Output
-
-    output = Output(json_mode=json_mode, quiet=quiet)
-    flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
-
-    def run() -> ExitCode:
-        from usms_cli.commands import run_lookup
-
-        return run_lookup(
-            output, "template", flags=flags, env_file=env_file, key=template_id, verbose=verbose
-        )
-
-    _finish(output, run, debug=debug)
+    _lookup(
+        "template",
+        template_id,
+        None,
+        project_id,
+        base_url,
+        env_file,
+        profile,
+        json_mode=json_mode,
+        quiet=quiet,
+        verbose=verbose,
+        debug=debug,
+    )
 
 
 @app.command(epilog=LOOKUP_EPILOG)
@@ -487,6 +486,35 @@ def signature(
     debug: DebugOpt = False,
 ) -> None:
     """Show a signature and its review status (QueryUSMSSignature)."""
+    _lookup(
+        "signature",
+        sig_content,
+        sig_id,
+        project_id,
+        base_url,
+        env_file,
+        profile,
+        json_mode=json_mode,
+        quiet=quiet,
+        verbose=verbose,
+        debug=debug,
+    )
+
+
+def _lookup(
+    kind: str,
+    key: str | None,
+    sig_id: str | None,
+    project_id: str | None,
+    base_url: str | None,
+    env_file: Path | None,
+    profile: str | None,
+    *,
+    json_mode: bool,
+    quiet: bool,
+    verbose: bool,
+    debug: bool,
+) -> None:
     from usms_cli.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
@@ -496,13 +524,7 @@ def signature(
         from usms_cli.commands import run_lookup
 
         return run_lookup(
-            output,
-            "signature",
-            flags=flags,
-            env_file=env_file,
-            key=sig_content,
-            sig_id=sig_id,
-            verbose=verbose,
+            output, kind, flags=flags, env_file=env_file, key=key, sig_id=sig_id, verbose=verbose
         )
 
     _finish(output, run, debug=debug)

@@ -5,12 +5,11 @@ Typer is imported at module level (start-up time), and nothing from ``usms_cli.c
 this module).
 """
 
-
 from typing import Annotated
 
 import typer
 
-from usms_cli.options import DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt
+from usms_cli.options import BaseUrlOpt, DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt, ProjectOpt
 
 SHOW_EPILOG = (
     "Examples: usms config show · usms config show --profile prod --json · "
@@ -66,25 +65,8 @@ def show(
 def check(
     profile: ProfileOpt = None,
     env_file: EnvFileOpt = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="API endpoint (default https://api.ucloud.cn; http:// only for loopback). "
-            "(env UCLOUD_API_BASE_URL, UCLOUD_BASE_URL)",
-            show_default=False,
-        ),
-    ] = None,
-    project_id: Annotated[
-        str | None,
-        typer.Option(
-            "--project-id",
-            metavar="ID",
-            help="UCloud project id. (env UCLOUD_PROJECT_ID)",
-            show_default=False,
-        ),
-    ] = None,
+    base_url: BaseUrlOpt = None,
+    project_id: ProjectOpt = None,
     json_mode: JsonOpt = False,
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Show the request and answer on stderr.")
