@@ -39,6 +39,9 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setattr(client_module, "BASE_DELAY", 0.0)
+    # 10:00 China time: inside the marketing window, so no send makes the extra look-up
+    # (child processes get it too: USMS_NOW is passed on by the tests that start them).
+    monkeypatch.setenv("USMS_NOW", "2026-11-24T10:00:00+08:00")
 
 
 @dataclass

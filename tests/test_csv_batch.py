@@ -21,6 +21,7 @@ from usms_cli import csvbatch
 from usms_cli.client import ApiResult
 from usms_cli.core import Message
 from usms_cli.errors import InputError
+from usms_cli.privacy import mask_phone
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,
     DEFAULT_PUBLIC_KEY,
@@ -104,7 +105,7 @@ def test_2500_rows_two_refused_exit_3_reported_written_out_rest_received_once(
 
     assert result.exit_code == 3, result.stderr
     for phone in refused:
-        assert f"{phone}: phone in the black list" in result.stderr
+        assert f"{mask_phone(phone)}: phone in the black list" in result.stderr
     report = result.json
     assert sorted(r["phone"] for r in report["refused"]) == sorted(refused)
     assert {r["reason"] for r in report["refused"]} == {"phone in the black list"}
@@ -302,7 +303,7 @@ def test_every_row_refused_is_exit_1(sandbox: SandboxServer, tmp_path: Path) -> 
     sandbox.config.refuse_numbers.update(row[0] for row in rows)
     result = send_csv(sandbox, write_csv(tmp_path / "p.csv", [HEADER, *rows]))
     assert result.exit_code == 1
-    assert f"{rows[0][0]}: phone in the black list" in result.stderr
+    assert f"{mask_phone(rows[0][0])}: phone in the black list" in result.stderr
 
 
 def test_retcode_0_with_fail_content_is_partial_too(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -357,7 +358,9 @@ def test_dry_run_preview_with_the_sandbox_renders_three_messages(tmp_path: Path)
     rows = [["phone", "code"], ["13800000000", "007"], ["+1 415 555 0100", "42"]]
     rows += [[f"1390000000{i}", f"0{i}"] for i in range(5)]
     path = write_csv(tmp_path / "p.csv", rows)
-    result = run_usms("send", "--csv", str(path), "--sandbox", "--dry-run", "--preview", "3")
+    result = run_usms(
+        "send", "--csv", str(path), "--sandbox", "--dry-run", "--preview", "3", "--show-pii"
+    )
     assert result.exit_code == 0, result.stderr
     assert "Dry run: nothing was sent." in result.stdout
     assert "the first 3 of 7 messages" in result.stdout
@@ -370,7 +373,7 @@ def test_dry_run_preview_with_the_sandbox_renders_three_messages(tmp_path: Path)
 def test_preview_without_credentials_shows_params_per_row(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "p.csv", [HEADER, *people(3)])
     args = ("send", "--csv", str(path), "-t", "UTX", "-s", "Acme", "--dry-run", "--preview", "2")
-    result = run_usms(*args)
+    result = run_usms(*args, "--show-pii")
     assert result.exit_code == 0, result.stderr
     assert "the params of the first 2 of 3 rows" in result.stdout
     assert "name='张0, 李\"小0\"'" in result.stdout and "code='0123'" in result.stdout
@@ -390,7 +393,7 @@ def test_preview_falls_back_when_the_template_look_up_fails(
     result = send_csv(sandbox, path, "-t", "UTNOPE", "--dry-run", "--preview", "1")
     assert result.exit_code == 0, result.stderr
     assert "RetCode 18017" in result.stderr and "params of the first 1" in result.stdout
-    ok = send_csv(sandbox, path, "--dry-run", "--preview", "5")
+    ok = send_csv(sandbox, path, "--dry-run", "--preview", "5", "--show-pii")
     assert "【USMSSandbox】尊敬的张1, 李1，您的编号是0123。" in ok.stdout
     assert sandbox.request_counts["SendBatchUSMSMessage"] == 0
 
@@ -530,7 +533,7 @@ def test_partial_then_unknown_and_a_stopping_refusal(fake: FakeUSMS, tmp_path: P
     fake.answer(partial, broken)
     result = run_usms(*args, "-c", "1", "--failed-out", str(failed_out), env=creds())
     assert result.exit_code == 5, result.stderr
-    assert f"{rows[0][0]}: 空号 (request 1)" in result.stderr
+    assert f"{mask_phone(rows[0][0])}: 空号 (request 1)" in result.stderr
     assert "SessionNo sn-partial  (199 numbers, 1 refused)" in result.stdout
     assert "100 rows with an UNKNOWN outcome left out" in result.stderr
     with failed_out.open(encoding="utf-8", newline="") as handle:

@@ -397,7 +397,7 @@ def child_env(**extra: str) -> dict[str, str]:
         name: value
         for name, value in os.environ.items()
         if name.upper() not in {*PROXY_VARS, *CA_VARS}
-        and not name.upper().startswith(("UCLOUD_", "USMS_"))
+        and (name == "USMS_NOW" or not name.upper().startswith(("UCLOUD_", "USMS_")))
     }
     env.update(creds())
     env.update(extra)

@@ -47,7 +47,7 @@ def child_env(server: SandboxServer) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.upper().startswith(("UCLOUD_", "USMS_"))
+        if (name == "USMS_NOW" or not name.upper().startswith(("UCLOUD_", "USMS_")))
         and name.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
     }
     env.update(

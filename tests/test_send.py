@@ -240,7 +240,7 @@ def test_read_timeout_is_unknown_and_exactly_one_request_is_received(fake: FakeU
     time.sleep(1.3)  # let the slow handler finish; nothing else may arrive
     assert fake.count == 1
     assert "read timeout" in result.stderr
-    assert "13800000000" in result.stderr  # says which numbers may have got it
+    assert "138****0000" in result.stderr  # says which numbers may have got it (masked)
 
 
 def test_429_is_retried_honouring_retry_after(fake: FakeUSMS) -> None:
@@ -304,7 +304,7 @@ def test_missing_credentials_exit_2_and_no_request(fake: FakeUSMS) -> None:
 def test_invalid_numbers_stop_the_run_naming_file_and_line(fake: FakeUSMS, tmp_path: Path) -> None:
     path = tmp_path / "list.txt"
     path.write_text("13800000000\n\nabc\n1380000\n+999 12345678\n", encoding="utf-8")
-    result = send(fake, "-f", str(path), "12")
+    result = send(fake, "--show-pii", "-f", str(path), "12")
     assert result.exit_code == 2
     assert fake.count == 0
     assert "4 invalid phone numbers" in result.stderr
@@ -477,7 +477,8 @@ def test_dry_run_json_lists_requests_with_redacted_signature(fake: FakeUSMS) -> 
     assert report["dry_run"] is True and report["request_count"] == 2
     assert report["requests"][0]["params"]["Signature"] == "<redacted>"
     assert PUBLIC_KEY not in result.stdout
-    assert fake.count == 0
+    # only the template look-up for the cost preview (a read-only call); nothing sent
+    assert [form["Action"] for form in fake.requests] == ["QueryUSMSTemplate"]
 
 
 def test_private_key_and_signature_never_appear_even_verbose(fake: FakeUSMS) -> None:

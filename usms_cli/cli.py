@@ -303,6 +303,55 @@ def send(
             "--wait-interval", metavar="SECONDS", help="With --wait: first pause between checks."
         ),
     ] = 5.0,
+    template_text: Annotated[
+        str | None,
+        typer.Option(
+            "--template-text",
+            metavar="TEXT",
+            help="The template's text, e.g. '您的验证码是{1}': checks the params and the length "
+            "(at most 500 characters) before sending; --dry-run shows the cost in SMS segments.",
+            show_default=False,
+        ),
+    ] = None,
+    show_pii: Annotated[
+        bool,
+        typer.Option(
+            "--show-pii",
+            help="Show phone numbers and template params in full in human output (masked by "
+            "default; --json, -q, --journal and --failed-out always keep them).",
+        ),
+    ] = False,
+    report_dotenv: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-dotenv",
+            metavar="FILE",
+            dir_okay=False,
+            help="Write the results as USMS_*=value lines (a GitLab dotenv report).",
+            show_default=False,
+        ),
+    ] = None,
+    confirm_above: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-above",
+            metavar="N",
+            min=0,
+            help="Ask before sending to more than N recipients (default 1000, in a terminal "
+            "only); when set, runs without a terminal need --yes. (env USMS_CONFIRM_ABOVE)",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("-y", "--yes", help="Do not ask before a large send.")
+    ] = False,
+    allow_outside_hours: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-hours",
+            help="Send a marketing template outside 08:00-20:00 China time.",
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -310,9 +359,11 @@ def send(
 ) -> None:
     """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request),
     or personalised messages from a CSV file (--csv, SendBatchUSMSMessage)."""
+    from usms_cli.privacy import Masker
     from usms_cli.render import Output
 
-    output = Output(json_mode=json_mode, quiet=quiet)
+    masker = Masker(show_pii=show_pii, params=params or [])
+    output = Output(json_mode=json_mode, quiet=quiet, masker=masker)
     flags = {
         "profile": profile,
         "project_id": project_id,
@@ -352,6 +403,11 @@ def send(
             param_columns=param_columns,
             user_id_column=user_id_column,
             preview=preview,
+            template_text=template_text,
+            report_dotenv=report_dotenv,
+            confirm_above=confirm_above,
+            yes=yes,
+            allow_outside_hours=allow_outside_hours,
         )
 
     _finish(output, run, debug=debug)
@@ -403,13 +459,18 @@ def receipt(
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Print only 'phone<TAB>result' lines.")
     ] = False,
+    show_pii: Annotated[
+        bool,
+        typer.Option("--show-pii", help="Show phone numbers in full (masked by default)."),
+    ] = False,
     verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show delivery receipts (GetUSMSSendReceipt, 100 SessionNos per request)."""
+    from usms_cli.privacy import Masker
     from usms_cli.render import Output
 
-    output = Output(json_mode=json_mode, quiet=quiet)
+    output = Output(json_mode=json_mode, quiet=quiet, masker=Masker(show_pii=show_pii))
     flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:

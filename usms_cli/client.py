@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from usms_cli import __version__
 from usms_cli.core import encode_form, redact
+from usms_cli.privacy import mask_answer, mask_digits
 
 if TYPE_CHECKING:
     import requests
@@ -93,6 +94,7 @@ class Client:
         log: Callable[[str], None] | None = None,
         pacer: Pacer | None = None,
         pool_size: int = 4,
+        mask_pii: bool = True,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
@@ -100,6 +102,7 @@ class Client:
         self.log = log
         self.pacer = pacer
         self.pool_size = pool_size
+        self.mask_pii = mask_pii  # the -v log masks phone numbers and params (not --show-pii)
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
 
@@ -164,7 +167,7 @@ class Client:
         action = form.get("Action", "?")
         if self.log:
             self.log(f"> POST {self.base_url}  Action={action}")
-            for key, value in redact(dict(form)).items():
+            for key, value in redact(dict(form), mask_pii=self.mask_pii).items():
                 self.log(f">   {key}={value}")
         try:
             response = self.session.post(
@@ -252,7 +255,7 @@ class Client:
                 if raw is not None
                 else "<too large>"
             )
-            self.log(f"< {preview}")
+            self.log(f"< {_masked_preview(preview) if self.mask_pii else preview}")
 
         def made(
             kind: Status,
@@ -375,6 +378,15 @@ def _shutdown(response: requests.Response) -> None:
         except OSError:
             pass
     response.close()
+
+
+def _masked_preview(text: str) -> str:
+    """An answer as the -v log shows it: phone numbers and params masked."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return mask_digits(text)
+    return json.dumps(mask_answer(document), ensure_ascii=False)
 
 
 def printable(text: str | None, limit: int) -> str:

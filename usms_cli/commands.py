@@ -6,6 +6,7 @@ and returns the exit code. Typer is not imported here.
 
 from __future__ import annotations
 
+import datetime
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from usms_cli.ci_report import reported
 from usms_cli.core import Message, check_message
 from usms_cli.errors import ConfigError, ExitCode, InputError, UsmsError
 from usms_cli.render import Output, invalid_details, plural
@@ -20,14 +22,17 @@ from usms_cli.render import Output, invalid_details, plural
 if TYPE_CHECKING:
     from usms_cli.client import ApiResult, Client
     from usms_cli.config import Settings
+    from usms_cli.cost import Cost
     from usms_cli.csvbatch import Table
     from usms_cli.phones import Recipients
+    from usms_cli.privacy import Masker
     from usms_cli.send import RequestPlan, SendReport
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
 PLACEHOLDER_PRIVATE_KEY = "dry-run-private-key"
 
 
+@reported
 def run_send(
     output: Output,
     *,
@@ -56,11 +61,16 @@ def run_send(
     param_columns: str | None = None,
     user_id_column: str | None = None,
     preview: int | None = None,
+    template_text: str | None = None,
+    report_dotenv: Path | None = None,
+    confirm_above: int | None = None,
+    yes: bool = False,
+    allow_outside_hours: bool = False,
 ) -> ExitCode:
     """``usms send``: one template to a list of numbers (SendUSMSMessage), or with ``csv_file``
     personalised params per row (SendBatchUSMSMessage)."""
+    output.add_masks(params)
     settings = _settings(flags, env_file)
-    _warn(output, settings)
     table: Table | None = None
     if csv_file is not None:
         plain = _given(
@@ -77,8 +87,9 @@ def run_send(
                 hint="use --phone-column, --param-columns and --user-id-column to map its columns",
             )
         table = _read_table(csv_file, phone_column, param_columns, user_id_column)
+        output.add_masks(value for row in table.rows for value in row.params)
         recipients = table.recipients()
-        _require_valid(recipients, skip_invalid, "invalid row", table.source)
+        _require_valid(output, recipients, skip_invalid, "invalid row", table.source)
     else:
         for_csv = _given(
             ("--phone-column", phone_column),
@@ -88,7 +99,8 @@ def run_send(
         )
         if for_csv:
             raise InputError(f"{for_csv} only work with --csv FILE")
-        recipients = _read_numbers(phones, files, column, skip_invalid)
+        recipients = _read_numbers(output, phones, files, column, skip_invalid)
+    _warn(output, settings)
     if preview is not None and not dry_run:
         raise InputError("--preview shows the messages without sending them: add --dry-run")
     options = _SendOptions(
@@ -107,9 +119,16 @@ def run_send(
         )
         check_message(message, recipients.numbers)
         job = _Job(message, recipients, table)
+        template = _known_template(
+            output, settings, job, server, template_text, dry_run, verbose, preview is not None
+        )
+        cost = None if template is None else job.cost(template, output.masker)
         if dry_run:
-            return _dry_run(output, job, settings, preview, verbose)
+            return _dry_run(output, job, settings, preview, template, cost)
         keys = _require_credentials(settings)
+        if not allow_outside_hours:
+            _check_marketing_hours(output, settings, message.template_id, verbose)
+        _confirm_mass_send(output, len(recipients.numbers), cost, confirm_above, yes)
         client = _send_client(output, settings, options)
         try:
             report = _deliver(output, job, keys, client, server, options)
@@ -155,6 +174,20 @@ class _Job:
     def columns(self) -> list[str] | None:
         return None if self.table is None else self.table.columns.describe()
 
+    def cost(self, template: str, masker: Masker) -> Cost:
+        """Every message measured; an InputError if one cannot be sent."""
+        from usms_cli.cost import measure
+
+        sig = self.message.sig_content
+        if self.table is None:
+            params = self.message.params
+            return measure(
+                template, sig, ((n, params, "") for n in self.recipients.numbers), masker
+            )
+        source = self.table.source
+        rows = ((row.phone, row.params, f"{source}:{row.line}") for row in self.table.rows)
+        return measure(template, sig, rows, masker)
+
 
 def _given(*options: tuple[str, object]) -> str:
     """The names of the options that were given (not None, not an empty list)."""
@@ -162,7 +195,11 @@ def _given(*options: tuple[str, object]) -> str:
 
 
 def _read_numbers(
-    phones: Sequence[str], files: Sequence[str], column: str | None, skip_invalid: bool
+    output: Output,
+    phones: Sequence[str],
+    files: Sequence[str],
+    column: str | None,
+    skip_invalid: bool,
 ) -> Recipients:
     from usms_cli.inputs import gather
     from usms_cli.phones import collect
@@ -173,7 +210,7 @@ def _read_numbers(
         )
     recipients = collect(gather(phones, files, column=column))
     where = ", ".join([*(["the arguments"] if phones else []), *files])
-    _require_valid(recipients, skip_invalid, "invalid phone number", where)
+    _require_valid(output, recipients, skip_invalid, "invalid phone number", where)
     return recipients
 
 
@@ -195,8 +232,13 @@ def _read_table(
     )
 
 
-def _require_valid(recipients: Recipients, skip_invalid: bool, noun: str, where: str) -> None:
-    """Nothing is sent while any entry is invalid, unless --skip-invalid; nor with no entry."""
+def _require_valid(
+    output: Output, recipients: Recipients, skip_invalid: bool, noun: str, where: str
+) -> None:
+    """Nothing is sent while any entry is invalid, unless --skip-invalid; nor with no entry.
+    In GitHub Actions the numbers are masked first, before anything else is printed; then
+    the warnings about the settings follow."""
+    output.add_masks(recipients.numbers)
     if recipients.invalid_count and not skip_invalid:
         raise InputError(
             f"{plural(recipients.invalid_count, noun)} in {where}; nothing was sent",
@@ -213,9 +255,14 @@ def _require_valid(recipients: Recipients, skip_invalid: bool, noun: str, where:
 
 
 def _dry_run(
-    output: Output, job: _Job, settings: Settings, preview: int | None, verbose: bool
+    output: Output,
+    job: _Job,
+    settings: Settings,
+    preview: int | None,
+    template: str | None,
+    cost: Cost | None,
 ) -> ExitCode:
-    from usms_cli.render import render_preview, render_report
+    from usms_cli.render import render_cost, render_preview, render_report
     from usms_cli.send import dry_run
 
     report = dry_run(
@@ -226,61 +273,182 @@ def _dry_run(
         plan=job.plan(job.recipients.numbers),
     )
     report.columns = job.columns
-    if preview is None or job.table is None:
-        render_report(output, report)
-        return report.exit_code()
-    template = _template_text(output, settings, job.message.template_id, verbose)
-    shown = _preview_rows(output, job, job.table, template, preview)
-    render_report(output, report, extra={"preview": shown})
-    render_preview(output, shown, len(job.table.rows), template is not None)
+    extra: dict[str, Any] = {}
+    if cost is not None:
+        extra["cost"] = cost.as_json()
+    shown = None
+    if preview is not None and job.table is not None:
+        shown = extra["preview"] = _preview_rows(job, job.table, template, preview)
+    render_report(output, report, extra=extra)
+    if shown is not None and job.table is not None:
+        render_preview(output, shown, len(job.table.rows), template is not None)
+    if cost is not None:
+        render_cost(output, cost, messages=shown is None)
     return report.exit_code()
 
 
-def _template_text(
-    output: Output, settings: Settings, template_id: str, verbose: bool
+def _known_template(
+    output: Output,
+    settings: Settings,
+    job: _Job,
+    server: Any,
+    given: str | None,
+    look_up: bool,
+    verbose: bool,
+    preview: bool,
 ) -> str | None:
-    """The template's text from QueryUSMSTemplate (the sandbox's own with --sandbox), or None
-    with a one-line note when it cannot be had."""
-    from usms_cli.client import Client
+    """The template text, when it is known without slowing a send down: --template-text, the
+    sandbox's own, or (``look_up``, for dry runs) QueryUSMSTemplate."""
+    template_id = job.message.template_id
+    if given is not None:
+        return given
+    if server is not None:
+        known = server.config.templates.get(template_id)
+        return None if known is None else str(known.text)
+    if not look_up:
+        return None
+    return _template_text(output, settings, template_id, verbose, preview)
+
+
+def _template_data(
+    output: Output, settings: Settings, template_id: str, verbose: bool
+) -> dict[str, Any]:
+    """The template as QueryUSMSTemplate describes it; a UsmsError if it cannot be had."""
     from usms_cli.core import build_template_query
 
-    fallback = "the preview shows each row's params instead"
-    if not settings.public_key or not settings.private_key:
-        output.info(f"Preview: no credentials to look the template text up; {fallback}.")
-        return None
-    client = Client(settings.base_url, settings.timeout, log=output.verbose if verbose else None)
+    client = _api_client(output, settings, verbose)
     try:
         query = build_template_query(template_id, settings.project_id)
         body = _query(client, query, settings, "the template look-up")
-    except UsmsError as exc:
-        output.info(f"Preview: {exc.message}; {fallback}.")
-        return None
     finally:
         client.close()
+    return _data_of(body, "template")
+
+
+def _data_of(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The one item a look-up answered with (``Data``, an object or a one-item list)."""
     data = body.get("Data")
     if isinstance(data, list):
         data = data[0] if data else None
-    text = data.get("Template") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise ApiFailure(f"the {kind} look-up answered without Data")
+    return data
+
+
+def _template_text(
+    output: Output, settings: Settings, template_id: str, verbose: bool, preview: bool = False
+) -> str | None:
+    """The template's text from QueryUSMSTemplate, or None with a one-line note when it
+    cannot be had (no note without credentials, unless a preview was asked for)."""
+    fallback = "the cost is not shown (--template-text TEXT gives it)"
+    if preview:
+        fallback += "; the preview shows each row's params instead"
+    if not settings.public_key or not settings.private_key:
+        if preview:
+            output.info(f"Preview: no credentials to look the template text up; {fallback}.")
+        return None
+    try:
+        text = _template_data(output, settings, template_id, verbose).get("Template")
+    except UsmsError as exc:
+        output.info(f"Note: {exc.message}; {fallback}.")
+        return None
     if not isinstance(text, str) or not text:
-        output.info(f"Preview: the template look-up gave no text; {fallback}.")
+        output.info(f"Note: the template look-up gave no text; {fallback}.")
         return None
     return text
 
 
+def now() -> datetime.datetime:
+    """The current time, or ``USMS_NOW`` (an ISO 8601 time; a testing aid, read only here)."""
+    raw = os.environ.get("USMS_NOW", "").strip()
+    if not raw:
+        return datetime.datetime.now(datetime.UTC)
+    try:
+        moment = datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"USMS_NOW must be an ISO 8601 time, got {raw!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _check_marketing_hours(
+    output: Output, settings: Settings, template_id: str, verbose: bool
+) -> None:
+    """Refuse a marketing template (purpose 3) outside 08:00-20:00 China time. The template
+    is looked up only outside those hours, so a send in hours stays one request."""
+    from usms_cli import content
+
+    moment = now()
+    if not content.outside_marketing_hours(moment):
+        return
+    try:
+        purpose = _template_data(output, settings, template_id, verbose).get("Purpose")
+    except UsmsError as exc:
+        output.warn(
+            f"outside 08:00-20:00 China time, and whether template {template_id} is a marketing "
+            f"template could not be checked ({exc.message}); sending anyway"
+        )
+        return
+    if str(purpose) == str(content.MARKETING):
+        local = moment.astimezone(content.CHINA).strftime("%H:%M")
+        raise InputError(
+            f"template {template_id} is a marketing template; marketing SMS may be sent only "
+            f"08:00-20:00 China time, and it is {local} there; nothing was sent",
+            hint="send it in those hours, or pass --allow-outside-hours if it may go out now",
+        )
+
+
+DEFAULT_CONFIRM_ABOVE = 1000
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question: stdin and stderr are terminals. (Tests
+    monkeypatch this.)"""
+    import sys
+
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _confirm_mass_send(
+    output: Output, count: int, cost: Cost | None, confirm_above: int | None, yes: bool
+) -> None:
+    """Above the threshold, ask in a terminal; without one, a threshold set explicitly (flag
+    or USMS_CONFIRM_ABOVE) needs --yes. Never asks, and never hangs, otherwise."""
+    import sys
+
+    explicit = confirm_above
+    if explicit is None and os.environ.get("USMS_CONFIRM_ABOVE", "").strip():
+        raw = os.environ["USMS_CONFIRM_ABOVE"].strip()
+        if not raw.isdigit():
+            raise ConfigError(f"USMS_CONFIRM_ABOVE must be a whole number, got {raw!r}")
+        explicit = int(raw)
+    threshold = DEFAULT_CONFIRM_ABOVE if explicit is None else explicit
+    if yes or count <= threshold:
+        return
+    segments = "" if cost is None else f" ({plural(cost.total_segments, 'SMS segment')})"
+    what = f"{plural(count, 'recipient')}{segments}"
+    if interactive():
+        output.err.line(f"usms: about to send to {what}. Send? [y/N] ")
+        answer = sys.stdin.readline().strip().lower()
+        if answer in ("y", "yes"):
+            return
+        raise InputError("not sent: the send was not confirmed")
+    if explicit is not None:
+        raise InputError(
+            f"{what} is more than the --confirm-above/USMS_CONFIRM_ABOVE limit of "
+            f"{threshold:,}, and there is no terminal to ask; nothing was sent",
+            hint="pass --yes to send anyway",
+        )
+
+
 def _preview_rows(
-    output: Output, job: _Job, table: Table, template: str | None, count: int
+    job: _Job, table: Table, template: str | None, count: int
 ) -> list[dict[str, Any]]:
     from usms_cli import content
 
     message = job.message
-    if template is not None:
-        wanted = len(content.variables(template))
-        if wanted != len(table.columns.params):
-            output.warn(
-                f"template {message.template_id} has {plural(wanted, 'variable')}, the CSV maps "
-                f"{plural(len(table.columns.params), 'param column')}: the API will refuse "
-                "these messages (RetCode 18018)"
-            )
     shown: list[dict[str, Any]] = []
     for row in table.rows[:count]:
         item: dict[str, Any] = {
@@ -298,28 +466,31 @@ def _preview_rows(
             item.update(
                 text=text, length=len(text), sms=content.segments(text, international=abroad)
             )
-            if len(text) > content.MAX_LENGTH:
-                output.warn(
-                    f"line {row.line}: the message is {len(text)} characters; the API takes "
-                    f"at most {content.MAX_LENGTH}"
-                )
         shown.append(item)
     return shown
 
 
 def _send_client(output: Output, settings: Settings, options: _SendOptions) -> Client:
-    from usms_cli.client import Client
     from usms_cli.pacing import Pacer
 
     rate = options.rate
     if rate is not None and not (math.isfinite(rate) and rate > 0):
         raise InputError("--rate must be a positive number of requests per second")
+    return _api_client(
+        output, settings, options.verbose, pacer=Pacer(rate), pool_size=options.concurrency
+    )
+
+
+def _api_client(output: Output, settings: Settings, verbose: bool, **kwargs: Any) -> Client:
+    """A client whose -v log goes to stderr, masked unless --show-pii."""
+    from usms_cli.client import Client
+
     return Client(
         settings.base_url,
         settings.timeout,
-        log=output.verbose if options.verbose else None,
-        pacer=Pacer(rate),
-        pool_size=options.concurrency,
+        log=output.verbose if verbose else None,
+        mask_pii=not output.masker.show_pii,
+        **kwargs,
     )
 
 
@@ -422,7 +593,7 @@ def _report_and_wait(
         return code
     if not output.json_mode:
         render_report(output, report)
-    receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet)
+    receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet, masker=output.masker)
     receipt_output.capture_json = True
     receipt_output.silent = output.quiet
     waited = run_receipt(
@@ -575,8 +746,14 @@ def _point_at_sandbox(settings: Settings, server: Any) -> Settings:
 
 
 def _show_sandbox_inbox(output: Output, server: Any) -> None:
+    from usms_cli.privacy import mask_text
+
+    masker = output.masker
     for message in list(server.messages)[:20]:
-        output.info(f"  sandbox → {message['phone']}: {message['text']}")
+        phone, text = message["phone"], message["text"]
+        if not masker.show_pii:
+            text = mask_text(text, [phone], message["params"])
+        output.info(f"  sandbox → {masker.phone(phone)}: {text}")
     extra = len(server.messages) - 20
     if extra > 0:
         output.info(f"  sandbox → … and {extra:,} more messages")
@@ -668,7 +845,6 @@ def run_receipt(
     """Fetch receipts once, or poll until every phone has a final result or time runs out."""
     import time
 
-    from usms_cli.client import Client
     from usms_cli.core import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
     from usms_cli.receipts import PollPlan, ReceiptState, parse_receipts
     from usms_cli.render import render_receipts
@@ -685,9 +861,7 @@ def run_receipt(
         _warn(output, settings)
     _require_credentials(settings)
     own_client = client is None
-    client = client or Client(
-        settings.base_url, settings.timeout, log=output.verbose if verbose else None
-    )
+    client = client or _api_client(output, settings, verbose)
     state = ReceiptState(unique, expected or {})
     deadline = time.monotonic() + wait_timeout
     delays = iter(PollPlan(interval=interval, max_interval=max(interval, 60.0)).delays())
@@ -737,7 +911,6 @@ def run_lookup(
     verbose: bool,
 ) -> ExitCode:
     """Show a template or signature; exit 1 unless it is approved."""
-    from usms_cli.client import Client
     from usms_cli.core import build_signature_query, build_template_query
     from usms_cli.receipts import approved
     from usms_cli.render import render_lookup
@@ -752,16 +925,12 @@ def run_lookup(
         if not key and not sig_id:
             raise InputError("give the signature text, or --id SIG_ID")
         params = build_signature_query(key, sig_id, settings.project_id)
-    client = Client(settings.base_url, settings.timeout, log=output.verbose if verbose else None)
+    client = _api_client(output, settings, verbose)
     try:
         body = _query(client, params, settings, f"the {kind} look-up")
     finally:
         client.close()
-    data = body.get("Data")
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if not isinstance(data, dict):
-        raise ApiFailure(f"the {kind} look-up answered without Data")
+    data = _data_of(body, kind)
     render_lookup(output, kind, data)
     return ExitCode.OK if approved(data) else ExitCode.REJECTED
 

@@ -138,9 +138,20 @@ def encode_form(flat: dict[str, str]) -> bytes:
 REDACTED = "<redacted>"
 
 
-def redact(flat: dict[str, str]) -> dict[str, str]:
-    """A copy safe to print: Signature hidden, PublicKey shortened."""
+def redact(flat: dict[str, str], *, mask_pii: bool = False) -> dict[str, str]:
+    """A copy safe to print: Signature hidden, PublicKey shortened; with ``mask_pii`` the
+    phone numbers masked, the template params replaced and a TaskContent withheld."""
     shown = dict(flat)
+    if mask_pii:
+        from usms_cli.privacy import MASKED_PARAM, mask_phone
+
+        for key, value in shown.items():
+            if key.startswith("PhoneNumbers."):
+                shown[key] = mask_phone(value)
+            elif key.startswith("TemplateParams."):
+                shown[key] = MASKED_PARAM
+            elif key == "TaskContent":
+                shown[key] = f"<{len(value):,} characters of base64, masked; --show-pii shows it>"
     if "Signature" in shown:
         shown["Signature"] = REDACTED
     if "PublicKey" in shown:

@@ -1,6 +1,5 @@
 """Options shared by the ``usms`` commands, declared once (Typer ``Annotated`` aliases)."""
 
-
 from pathlib import Path
 from typing import Annotated
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -188,8 +188,10 @@ class Invalid:
     entry: Entry
     reason: str
 
-    def describe(self) -> str:
-        return f"{self.entry.where()}: {shorten(self.entry.text)!r}: {self.reason}"
+    def describe(self, mask: Callable[[str], str] | None = None) -> str:
+        """``where: 'text': reason``; ``mask`` hides personal data in the quoted text."""
+        text = shorten(self.entry.text)
+        return f"{self.entry.where()}: {(mask or str)(text)!r}: {self.reason}"
 
 
 def shorten(text: str, limit: int = 40) -> str:

@@ -54,3 +54,29 @@ class Masker:
 
     def text(self, text: str, numbers: Iterable[str] = ()) -> str:
         return text if self.show_pii else mask_text(text, numbers, self.params)
+
+
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{7,}(?![0-9A-Za-z])")
+
+
+def mask_digits(text: str) -> str:
+    """Every run of 7 or more digits masked like a phone number (a safety net for free text,
+    such as a typed entry or an API answer, where the numbers are not known in advance)."""
+    return _DIGIT_RUN.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def mask_answer(value: object) -> object:
+    """An API answer (parsed JSON) with phone numbers masked and template params replaced."""
+    if isinstance(value, dict):
+        shown: dict[object, object] = {}
+        for key, item in value.items():
+            if key == "TemplateParams" and isinstance(item, list):
+                shown[key] = [MASKED_PARAM for _ in item]
+            elif isinstance(key, str) and "Phone" in key and isinstance(item, str):
+                shown[key] = mask_phone(item)
+            else:
+                shown[key] = mask_answer(item)
+        return shown
+    if isinstance(value, list):
+        return [mask_answer(item) for item in value]
+    return mask_digits(value) if isinstance(value, str) else value

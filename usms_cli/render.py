@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from usms_cli.core import redact
 from usms_cli.errors import ExitCode, UsmsError
+from usms_cli.privacy import Masker, mask_digits
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from usms_cli.cost import Cost
     from usms_cli.phones import Recipients
     from usms_cli.receipts import ReceiptState
     from usms_cli.send import RequestOutcome, SendReport
@@ -80,32 +82,59 @@ class Output:
         quiet: bool = False,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
+        masker: Masker | None = None,
     ) -> None:
         self.json_mode = json_mode
+        # What human output may show: masked phone numbers and params unless --show-pii.
+        self.masker = masker or Masker()
         self.quiet = quiet
         self.out = Stream(stdout)
         self.err = Stream(stderr, stderr=True)
         self.capture_json = False  # keep the JSON payload in ``captured`` instead of printing
         self.captured: dict[str, Any] | None = None
         self.silent = False  # print nothing on stdout (a step inside another command)
+        self.github = False  # in GitHub Actions: ::add-mask:: and ::error:: workflow commands
+        self.keep_report = False  # keep the --json-shaped report in ``report_payload``
+        self.report_payload: dict[str, Any] | None = None
 
     # ---- stderr helpers -------------------------------------------------------------------
+    def safe(self, text: str) -> str:
+        """Free text for a person: digit runs that may be phone numbers masked (no --show-pii)."""
+        return text if self.masker.show_pii else mask_digits(text)
+
+    def add_masks(self, values: Iterable[str]) -> None:
+        """In GitHub Actions, ask the runner to mask these values in every log line."""
+        if self.github:
+            from usms_cli.ci import add_mask_lines
+
+            lines = add_mask_lines(values)
+            if lines:
+                self.err.file.write("\n".join(lines) + "\n")
+                self.err.file.flush()
+
     def error(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
-        self.err.line(f"{PROG}: error: {message}", "bold red")
+        if self.github:
+            from usms_cli.ci import error_annotation
+
+            self.err.line(error_annotation(self.safe(message)))
+        self.err.line(self.safe(f"{PROG}: error: {message}"), "bold red")
         for detail in details:
-            self.err.line(f"  {detail}")
+            self.err.line(self.safe(f"  {detail}"))
         if hint:
             self.err.line(f"  hint: {hint}", "yellow")
 
     def warn(self, message: str) -> None:
-        self.err.line(f"{PROG}: warning: {message}", "yellow")
+        self.err.line(self.safe(f"{PROG}: warning: {message}"), "yellow")
 
     def info(self, message: str) -> None:
         if not self.quiet and not self.json_mode:
-            self.err.line(message, "dim")
+            self.err.line(self.safe(message), "dim")
 
     def verbose(self, message: str) -> None:
-        self.err.line(message, "dim")
+        self.err.line(self.safe(message), "dim")
+
+    def phones(self, numbers: Sequence[str]) -> list[str]:
+        return [self.masker.phone(n) for n in numbers]
 
     def progress(self, total_requests: int) -> ProgressBar:
         """A progress bar on stderr when it is a terminal and the batch has several requests."""
@@ -226,19 +255,24 @@ def shorten(text: str, limit: int = 40) -> str:
     return _shorten(text, limit)
 
 
-def describe_numbers(numbers: Sequence[str]) -> str:
+def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> str:
+    """``1 number (138****8000)``; the numbers are masked unless ``masker`` shows PII."""
+    show = (masker or Masker()).phone
     count = len(numbers)
     if count == 1:
-        return f"1 number ({numbers[0]})"
-    return f"{count:,} numbers ({numbers[0]} … {numbers[-1]})"
+        return f"1 number ({show(numbers[0])})"
+    return f"{count:,} numbers ({show(numbers[0])} … {show(numbers[-1])})"
 
 
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
-def invalid_details(recipients: Recipients) -> list[str]:
-    lines = [item.describe() for item in recipients.invalid]
+def invalid_details(recipients: Recipients, masker: Masker | None = None) -> list[str]:
+    """The invalid entries as they may be quoted; digit runs masked unless ``masker`` shows PII.
+    (The full text stays in ``--json``'s ``invalid`` list.)"""
+    mask = mask_digits if masker is not None and not masker.show_pii else None
+    lines = [item.describe(mask) for item in recipients.invalid]
     hidden = recipients.invalid_count - len(recipients.invalid)
     if hidden > 0:
         lines.append(f"… and {hidden:,} more invalid entries")
@@ -273,10 +307,12 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
 SHOWN_REQUESTS = 5
 
 
-def shown_params(form: Mapping[str, str]) -> dict[str, str]:
+def shown_params(form: Mapping[str, str], masker: Masker | None = None) -> dict[str, str]:
     """A signed form as it may be shown: redacted, without the PhoneNumbers.N keys (the
-    numbers are listed on their own)."""
-    return {k: v for k, v in redact(dict(form)).items() if not k.startswith("PhoneNumbers.")}
+    numbers are listed on their own); params and TaskContent masked for a person."""
+    mask_pii = masker is not None and not masker.show_pii
+    shown = redact(dict(form), mask_pii=mask_pii)
+    return {k: v for k, v in shown.items() if not k.startswith("PhoneNumbers.")}
 
 
 def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[str, Any]:
@@ -318,14 +354,16 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
     return payload
 
 
-def failure_line(outcome: RequestOutcome, total: int) -> tuple[str, str | None]:
+def failure_line(
+    outcome: RequestOutcome, total: int, masker: Masker | None = None
+) -> tuple[str, str | None]:
     """One plain sentence about a request that was not accepted, plus a hint."""
     from usms_cli.send import HINTS
 
     result = outcome.result
     assert result is not None
     which = f"request {outcome.index} of {total}" if total > 1 else "the request"
-    numbers = describe_numbers(outcome.numbers)
+    numbers = describe_numbers(outcome.numbers, masker)
     rid = f" (request id {result.request_id})" if result.request_id else ""
     if result.status == "rejected":
         text = (
@@ -351,9 +389,11 @@ def render_report(
     extra: Mapping[str, Any] | None = None,
     exit_code: ExitCode | None = None,
 ) -> None:
-    if output.json_mode:
+    if output.json_mode or output.keep_report:
         payload = report_json(report, exit_code)
         payload.update(extra or {})
+        output.report_payload = payload
+    if output.json_mode:
         output.json(payload)
     elif output.quiet:
         for sn in report.session_nos:
@@ -396,7 +436,7 @@ def render_report(
                     )
                     shown_not_sent = True
                 continue
-            text, hint = failure_line(outcome, total)
+            text, hint = failure_line(outcome, total, output.masker)
             output.error(text, hint)
     if report.held_back:
         output.error(
@@ -417,7 +457,8 @@ def _report_refused(output: Output, report: SendReport) -> None:
     if not refused:
         return
     details = [
-        f"{phone}: {reason} (request {index})" for phone, reason, index in refused[:SHOWN_REFUSED]
+        f"{output.masker.phone(phone)}: {reason} (request {index})"
+        for phone, reason, index in refused[:SHOWN_REFUSED]
     ]
     if len(refused) > SHOWN_REFUSED:
         details.append(f"… and {len(refused) - SHOWN_REFUSED:,} more")
@@ -435,18 +476,55 @@ def render_preview(
     if output.json_mode or output.quiet or not shown:
         return
     out = output.out
+    masker = output.masker
     if rendered:
         out.line(f"Preview: the first {len(shown)} of {total:,} messages, as recipients read them")
         for item in shown:
             size = f"{item['length']} characters, {item['sms']} SMS"
-            out.line(f"  line {item['line']}  {item['phone']}  ({size})")
-            out.line(f"    {item['text']}")
+            out.line(f"  line {item['line']}  {masker.phone(item['phone'])}  ({size})")
+            out.line(f"    {_masked_text(masker, item)}")
         return
     out.line(f"Preview: the params of the first {len(shown)} of {total:,} rows")
     for item in shown:
-        params = ", ".join(f"{name}={value!r}" for name, value in item["params"].items())
+        params = ", ".join(
+            f"{name}={masker.param(value)!r}" for name, value in item["params"].items()
+        )
         user = f"  user_id={item['user_id']!r}" if item["user_id"] else ""
-        out.line(f"  line {item['line']}  {item['phone']}  {params or '(no params)'}{user}")
+        phone = masker.phone(item["phone"])
+        out.line(f"  line {item['line']}  {phone}  {params or '(no params)'}{user}")
+
+
+def _masked_text(masker: Masker, item: Mapping[str, Any]) -> str:
+    """A previewed message with its phone number and its own params masked."""
+    if masker.show_pii:
+        return str(item["text"])
+    from usms_cli.privacy import mask_text
+
+    return mask_text(str(item["text"]), [item["phone"]], item["params"].values())
+
+
+def render_cost(output: Output, cost: Cost, *, messages: bool = True) -> None:
+    """Each distinct message (params masked for a person; not with ``messages=False``, when a
+    preview shows them), its length and segments, and the total for the batch."""
+    from usms_cli.cost import SHOWN_MESSAGES
+
+    if output.json_mode or output.quiet:
+        return
+    out = output.out
+    lines = list(cost.lines.values()) if messages else []
+    if lines:
+        out.line(f"Messages   {plural(len(lines), 'distinct message')}, as recipients read them")
+        for line in lines[:SHOWN_MESSAGES]:
+            size = f"{line.length} characters, {plural(line.segments, 'SMS segment')}"
+            out.line(f"  {line.shown}")
+            out.line(f"    ({size}) × {plural(line.recipients, 'recipient')}", "dim")
+    if len(lines) > SHOWN_MESSAGES:
+        out.line(f"  … and {len(cost.lines) - SHOWN_MESSAGES:,} more distinct messages")
+    out.line(
+        f"Cost       {plural(cost.total_segments, 'SMS segment')} in total "
+        f"for {plural(cost.recipients, 'recipient')}",
+        "bold",
+    )
 
 
 def _brief(value: str, limit: int = 100) -> str:
@@ -466,19 +544,21 @@ def _human_report(output: Output, report: SendReport) -> None:
         if report.columns is not None:
             out.line(f"Columns    {', '.join(report.columns)}")
         else:
-            params = ", ".join(repr(p) for p in message.params) if message.params else "(none)"
+            shown = [output.masker.param(p) for p in message.params]
+            params = ", ".join(repr(p) for p in shown) if shown else "(none)"
             out.line(f"Params     {params}")
         out.line(f"Numbers    {len(recipients.numbers):,}")
         out.line(f"Requests   {total}")
         for outcome in report.requests[:SHOWN_REQUESTS]:
-            out.line(f"  request {outcome.index}: {describe_numbers(outcome.numbers)}")
-            shown = shown_params(outcome.form or {}).items()
-            body = "&".join(f"{k}={_brief(v)}" for k, v in shown)
+            numbers = describe_numbers(outcome.numbers, output.masker)
+            out.line(f"  request {outcome.index}: {numbers}")
+            form = shown_params(outcome.form or {}, output.masker).items()
+            body = "&".join(f"{k}={_brief(v)}" for k, v in form)
             out.line(f"    {body}", "dim")
         if total > SHOWN_REQUESTS:
             out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
         if len(recipients.numbers) <= 20:
-            out.line("Recipients " + " ".join(recipients.numbers))
+            out.line("Recipients " + " ".join(output.phones(recipients.numbers)))
     else:
         accepted = counts["accepted"]
         if accepted and report.exit_code() == ExitCode.OK:
@@ -527,7 +607,7 @@ def _human_report(output: Output, report: SendReport) -> None:
             )
             + ":"
         )
-        for line in invalid_details(recipients):
+        for line in invalid_details(recipients, output.masker):
             out.line(f"  {line}")
 
 
@@ -584,7 +664,7 @@ def _receipt_table(output: Output, rows: Sequence[Any]) -> None:
     headers = ("Phone", "Result", "Code", "Description", "Time", "Billed")
     cells = [
         (
-            r.phone or "(no receipts yet)",
+            output.masker.phone(r.phone) if r.phone else "(no receipts yet)",
             r.result,
             r.code,
             r.description,
