@@ -341,3 +341,15 @@ def test_second_ctrl_c_quits_at_once_and_marks_in_flight_unknown(
         sent = Counter(m["phone"] for m in server.messages)
         assert set(sent.values()) == {1}
         assert set(sent) | set(report["held_back"]) == set(values)
+
+
+def test_human_output_shows_ten_session_numbers_and_points_to_q(
+    threaded_fake: FakeUSMS, tmp_path: Path
+) -> None:
+    path = numbers_file(tmp_path, numbers(12000))
+    human = send(threaded_fake, "-f", str(path))
+    assert human.exit_code == 0, human.stderr
+    assert human.stdout.count("SessionNo ") == 10
+    assert "… and 2 more SessionNos (-q or --json lists them all)" in human.stdout
+    quiet = send(threaded_fake, "-f", str(path), "-q")
+    assert len(quiet.stdout.split()) == 12

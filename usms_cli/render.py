@@ -305,6 +305,7 @@ def _outcome_json(outcome: RequestOutcome) -> dict[str, Any]:
 
 
 SHOWN_REQUESTS = 5
+SHOWN_SESSIONS = 10  # human output; -q and --json always list every SessionNo
 
 
 def shown_params(form: Mapping[str, str], masker: Masker | None = None) -> dict[str, str]:
@@ -586,11 +587,16 @@ def _human_report(output: Output, report: SendReport) -> None:
                 f"{plural(len(report.held_back), 'number')}",
                 "yellow",
             )
-        for outcome in report.requests:
-            if outcome.session_no:
-                refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
-                count = plural(outcome.accepted_count, "number")
-                out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
+        with_session = [o for o in report.requests if o.session_no]
+        for outcome in with_session[:SHOWN_SESSIONS]:
+            refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
+            count = plural(outcome.accepted_count, "number")
+            out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
+        if len(with_session) > SHOWN_SESSIONS:
+            out.line(
+                f"  … and {len(with_session) - SHOWN_SESSIONS:,} more SessionNos "
+                "(-q or --json lists them all)"
+            )
         for status in ("rejected", "unknown", "not_sent"):
             if counts[status]:
                 label = status.replace("_", " ")
