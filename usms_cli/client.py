@@ -163,6 +163,7 @@ class Client:
         self, form: Mapping[str, str], body: bytes, *, idempotent: bool
     ) -> tuple[ApiResult, float | None, bool]:
         import requests
+        from urllib3.exceptions import LocationValueError
 
         action = form.get("Action", "?")
         if self.log:
@@ -211,13 +212,14 @@ class Client:
             return ApiResult("not_sent", error=error), None, False
         except requests.exceptions.RequestException as exc:
             return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
-        except OSError as exc:  # raised before connecting, e.g. a CA bundle that does not exist
-            error = f"could not prepare the connection ({exc.strerror or type(exc).__name__})"
-            if "CA bundle" in str(exc) or "certificate" in str(exc).lower():
+        except OSError as exc:
+            if "CA certificate bundle" in str(exc):  # requests checks the path before connecting
                 error = "the TLS CA bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) cannot be read"
-            return ApiResult("not_sent", error=error), None, False
-        except ValueError as exc:  # urllib3's LocationParseError and friends: never connected
-            return ApiResult("not_sent", error=f"invalid URL ({type(exc).__name__})"), None, False
+                return ApiResult("not_sent", error=error), None, False
+            error = f"connection error ({type(exc).__name__})"  # not provably before the write
+            return ApiResult("unknown", error=error), None, idempotent
+        except LocationValueError:  # the URL did not parse: nothing was connected
+            return ApiResult("not_sent", error="the base URL cannot be used"), None, False
         try:
             return self._classify(response, idempotent=idempotent)
         finally:
