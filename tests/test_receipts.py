@@ -205,3 +205,12 @@ def test_send_sandbox_with_wrong_param_count_is_refused_before_sending() -> None
     assert result.exit_code == 2
     assert "1 variable(s) but 0 param(s)" in result.stderr
     assert "-p/--param" in result.stderr
+
+
+def test_bad_wait_options_are_refused_before_anything_is_sent(sandbox: SandboxServer) -> None:
+    result = run_usms(
+        "send", "--wait", "--wait-interval", "0", "-p", "1", "13800000000", env=env_for(sandbox)
+    )
+    assert result.exit_code == 2
+    assert "--wait-interval" in result.stderr
+    assert sandbox.request_counts["SendUSMSMessage"] == 0

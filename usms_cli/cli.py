@@ -7,8 +7,9 @@ Heavy modules (requests, rich, dotenv) are imported inside the functions that ne
 # No ``from __future__ import annotations`` in the CLI modules: Typer would have to evaluate
 # every string annotation of every command on each run (~60 ms per call and per TAB here).
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -27,10 +28,14 @@ from usms_cli.options import (
     VerboseOpt,
 )
 
+if TYPE_CHECKING:
+    from usms_cli.render import Output
+
 EXIT_CODES = (
     "Exit codes: 0 all accepted · 1 refused by the API · 2 bad usage, input or configuration "
     "(nothing sent) · 3 partly sent · 4 API unreachable (nothing sent) · 5 outcome unknown "
-    "(may have been sent; never resent) · 130 interrupted (143 SIGTERM)."
+    "(may have been sent; never resent) · 70 internal error (--debug shows the traceback) · "
+    "130 interrupted (143 SIGTERM)."
 )
 
 app = typer.Typer(
@@ -337,6 +342,8 @@ def send(
             "--confirm-above",
             metavar="N",
             min=0,
+            envvar="USMS_CONFIRM_ABOVE",
+            show_envvar=False,
             help="Ask before sending to more than N recipients (default 1000, in a terminal "
             "only); when set, runs without a terminal need --yes. (env USMS_CONFIRM_ABOVE)",
             show_default=False,
@@ -708,14 +715,11 @@ def sandbox(
     _finish(output, run, debug=debug)
 
 
-def _finish(output: object, run: object, *, debug: bool) -> NoReturn:
+def _finish(output: "Output", run: Callable[[], ExitCode], *, debug: bool) -> NoReturn:
     """The one error funnel: expected errors become a message and an exit code.
 
     No traceback reaches the user unless --debug is given.
     """
-    from usms_cli.render import Output
-
-    assert isinstance(output, Output) and callable(run)
     try:
         code = run()
     except UsmsError as exc:

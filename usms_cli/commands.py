@@ -103,6 +103,8 @@ def run_send(
     _warn(output, settings)
     if preview is not None and not dry_run:
         raise InputError("--preview shows the messages without sending them: add --dry-run")
+    if wait:
+        _check_wait(wait_timeout, wait_interval, "--wait-timeout", "--wait-interval")
     options = _SendOptions(
         flags, env_file, verbose, concurrency, rate, journal, resend_unknown, failed_out
     )
@@ -418,12 +420,7 @@ def _confirm_mass_send(
     or USMS_CONFIRM_ABOVE) needs --yes. Never asks, and never hangs, otherwise."""
     import sys
 
-    explicit = confirm_above
-    if explicit is None and os.environ.get("USMS_CONFIRM_ABOVE", "").strip():
-        raw = os.environ["USMS_CONFIRM_ABOVE"].strip()
-        if not raw.isdigit():
-            raise ConfigError(f"USMS_CONFIRM_ABOVE must be a whole number, got {raw!r}")
-        explicit = int(raw)
+    explicit = confirm_above  # the flag, or USMS_CONFIRM_ABOVE (Typer reads and checks it)
     threshold = DEFAULT_CONFIRM_ABOVE if explicit is None else explicit
     if yes or count <= threshold:
         return
@@ -569,6 +566,14 @@ def _open_journal(
     return to_send, done, held, writer
 
 
+def _check_wait(timeout: float, interval: float, timeout_flag: str, interval_flag: str) -> None:
+    """Bad wait options are input errors, caught before anything is sent."""
+    if not math.isfinite(timeout) or timeout < 0:
+        raise InputError(f"{timeout_flag} must be a number of seconds ≥ 0")
+    if not math.isfinite(interval) or interval <= 0:
+        raise InputError(f"{interval_flag} must be a number of seconds > 0")
+
+
 def _report_and_wait(
     output: Output,
     report: SendReport,
@@ -596,19 +601,24 @@ def _report_and_wait(
     receipt_output = Output(json_mode=output.json_mode, quiet=output.quiet, masker=output.masker)
     receipt_output.capture_json = True
     receipt_output.silent = output.quiet
-    waited = run_receipt(
-        receipt_output,
-        flags=options.flags,
-        env_file=options.env_file,
-        session_nos=list(expected),
-        wait=True,
-        wait_timeout=wait_timeout,
-        interval=wait_interval,
-        verbose=options.verbose,
-        expected=expected,
-        client=client,
-        settings=settings,
-    )
+    try:
+        waited = run_receipt(
+            receipt_output,
+            flags=options.flags,
+            env_file=options.env_file,
+            session_nos=list(expected),
+            wait=True,
+            wait_timeout=wait_timeout,
+            interval=wait_interval,
+            verbose=options.verbose,
+            expected=expected,
+            client=client,
+            settings=settings,
+        )
+    except UsmsError as exc:  # the send happened: keep its report, say why waiting failed
+        output.error(f"sent, but waiting for receipts failed: {exc.message}", exc.hint)
+        receipt_output.captured = {"ok": False, "error": exc.message}
+        waited = ExitCode.UNKNOWN
     final = code if code != ExitCode.OK else waited
     if output.json_mode:
         render_report(output, report, extra={"receipts": receipt_output.captured}, exit_code=final)
@@ -852,10 +862,7 @@ def run_receipt(
     unique = list(dict.fromkeys(sn.strip() for sn in session_nos if sn.strip()))
     if not unique:
         raise InputError("no SessionNo given: usms receipt SESSION_NO...")
-    if not math.isfinite(wait_timeout) or wait_timeout < 0:
-        raise InputError("--timeout must be a number of seconds ≥ 0")
-    if not math.isfinite(interval) or interval <= 0:
-        raise InputError("--interval must be a number of seconds > 0")
+    _check_wait(wait_timeout, interval, "--timeout", "--interval")
     if settings is None:
         settings = _settings(flags, env_file)
         _warn(output, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -88,6 +89,13 @@ def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
             hint="save the file as UTF-8 (with or without BOM)",
         ) from None
     finally:
+        _detach(text)
+
+
+def _detach(text: io.TextIOWrapper) -> None:
+    """Give the binary file back to its owner. A parser that stopped early leaves this
+    generator to be closed later, when the owner may already have closed the file."""
+    with contextlib.suppress(ValueError):
         text.detach()
 
 
@@ -118,7 +126,7 @@ def _blocks(binary: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
             hint="save the file as UTF-8 (with or without BOM)",
         ) from None
     finally:
-        text.detach()
+        _detach(text)
     if carry:
         yield first_line, carry + "\n"
 
