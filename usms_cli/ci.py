@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from usms_cli.errors import ConfigError
+from usms_cli.errors import ConfigError, ExitCode
 
 
 def in_github_actions(environ: Mapping[str, str]) -> bool:
@@ -61,20 +61,23 @@ def outputs(payload: Mapping[str, object]) -> dict[str, str]:
 
 
 _STATUS = {
-    0: "accepted",
-    1: "rejected",
-    2: "invalid",
-    3: "partial",
-    4: "unreachable",
-    5: "unknown",
-    130: "interrupted",
-    143: "terminated",
+    ExitCode.OK: "accepted",
+    ExitCode.REJECTED: "rejected",
+    ExitCode.USAGE: "invalid",
+    ExitCode.PARTIAL: "partial",
+    ExitCode.UNREACHABLE: "unreachable",
+    ExitCode.UNKNOWN: "unknown",
+    ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.TERMINATED: "terminated",
 }
 
 
 def _status(payload: Mapping[str, object]) -> str:
     code = payload.get("exit_code")
-    return _STATUS.get(code, "error") if isinstance(code, int) else "error"
+    try:
+        return _STATUS.get(ExitCode(code), "error")  # type: ignore[arg-type]
+    except ValueError:  # not an exit code of ours (or missing)
+        return "error"
 
 
 def github_output_text(values: Mapping[str, str]) -> str:
@@ -89,7 +92,7 @@ def github_output_text(values: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_markdown(payload: Mapping[str, object], masked_session_nos: bool = False) -> str:
+def summary_markdown(payload: Mapping[str, object]) -> str:
     values = outputs(payload)
     lines = [
         f"### usms send: {values['status']}",
@@ -99,7 +102,7 @@ def summary_markdown(payload: Mapping[str, object], masked_session_nos: bool = F
         f"| {values['accepted']} | {values['rejected']} | {values['unknown']} | "
         f"{values['not_sent']} | {payload.get('request_count', 0)} |",
     ]
-    if values["session_nos"] and not masked_session_nos:
+    if values["session_nos"]:
         lines += ["", "SessionNo: " + ", ".join(f"`{sn}`" for sn in values["session_nos"].split())]
     return "\n".join(lines) + "\n"
 
@@ -120,7 +123,8 @@ def append(path: str | Path, text: str, what: str) -> None:
 
 
 def write(path: str | Path, text: str, what: str) -> None:
+    """Write ``text`` exactly (no newline translation); an error names the option."""
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        Path(path).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot write it ({exc.strerror or exc})") from None

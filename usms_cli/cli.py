@@ -369,7 +369,7 @@ def send(
     from usms_cli.privacy import Masker
     from usms_cli.render import Output
 
-    masker = Masker(show_pii=show_pii, params=params or [])
+    masker = Masker(show_pii=show_pii)
     output = Output(json_mode=json_mode, quiet=quiet, masker=masker)
     flags = {
         "profile": profile,

@@ -705,11 +705,9 @@ def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Ta
 
 
 def _write_text(path: Path, text: str) -> None:
-    try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise ConfigError(f"--failed-out {path}: cannot write it ({exc.strerror or exc})") from None
+    from usms_cli.ci import write
+
+    write(path, text, "--failed-out")
 
 
 class _NoSandbox:
@@ -756,13 +754,10 @@ def _point_at_sandbox(settings: Settings, server: Any) -> Settings:
 
 
 def _show_sandbox_inbox(output: Output, server: Any) -> None:
-    from usms_cli.privacy import mask_text
-
     masker = output.masker
     for message in list(server.messages)[:20]:
-        phone, text = message["phone"], message["text"]
-        if not masker.show_pii:
-            text = mask_text(text, [phone], message["params"])
+        phone = message["phone"]
+        text = masker.text(message["text"], [phone], message["params"])
         output.info(f"  sandbox → {masker.phone(phone)}: {text}")
     extra = len(server.messages) - 20
     if extra > 0:

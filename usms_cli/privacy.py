@@ -42,9 +42,8 @@ def mask_text(text: str, numbers: Iterable[str] = (), params: Iterable[str] = ()
 class Masker:
     """What one run may show: ``show_pii`` turns masking off."""
 
-    def __init__(self, *, show_pii: bool = False, params: Iterable[str] = ()) -> None:
+    def __init__(self, *, show_pii: bool = False) -> None:
         self.show_pii = show_pii
-        self.params = tuple(p for p in params if p)
 
     def phone(self, number: str) -> str:
         return number if self.show_pii else mask_phone(number)
@@ -52,8 +51,9 @@ class Masker:
     def param(self, value: str) -> str:
         return value if self.show_pii else MASKED_PARAM
 
-    def text(self, text: str, numbers: Iterable[str] = ()) -> str:
-        return text if self.show_pii else mask_text(text, numbers, self.params)
+    def text(self, text: str, numbers: Iterable[str] = (), params: Iterable[str] = ()) -> str:
+        """``text`` (a rendered message, say) with these numbers and param values masked."""
+        return text if self.show_pii else mask_text(text, numbers, params)
 
 
 _DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{7,}(?![0-9A-Za-z])")

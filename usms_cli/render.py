@@ -264,8 +264,8 @@ def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> st
     return f"{count:,} numbers ({show(numbers[0])} … {show(numbers[-1])})"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
 
 
 def invalid_details(recipients: Recipients, masker: Masker | None = None) -> list[str]:
@@ -483,7 +483,8 @@ def render_preview(
         for item in shown:
             size = f"{item['length']} characters, {item['sms']} SMS"
             out.line(f"  line {item['line']}  {masker.phone(item['phone'])}  ({size})")
-            out.line(f"    {_masked_text(masker, item)}")
+            text = masker.text(str(item["text"]), [item["phone"]], item["params"].values())
+            out.line(f"    {text}")
         return
     out.line(f"Preview: the params of the first {len(shown)} of {total:,} rows")
     for item in shown:
@@ -493,15 +494,6 @@ def render_preview(
         user = f"  user_id={item['user_id']!r}" if item["user_id"] else ""
         phone = masker.phone(item["phone"])
         out.line(f"  line {item['line']}  {phone}  {params or '(no params)'}{user}")
-
-
-def _masked_text(masker: Masker, item: Mapping[str, Any]) -> str:
-    """A previewed message with its phone number and its own params masked."""
-    if masker.show_pii:
-        return str(item["text"])
-    from usms_cli.privacy import mask_text
-
-    return mask_text(str(item["text"]), [item["phone"]], item["params"].values())
 
 
 def render_cost(output: Output, cost: Cost, *, messages: bool = True) -> None:
@@ -607,12 +599,8 @@ def _human_report(output: Output, report: SendReport) -> None:
     if recipients.duplicates:
         out.line(f"Removed {plural(recipients.duplicates, 'duplicate number')}.")
     if recipients.invalid_count:
-        out.line(
-            f"Skipped {plural(recipients.invalid_count, 'invalid entry')}".replace(
-                "entrys", "entries"
-            )
-            + ":"
-        )
+        count = plural(recipients.invalid_count, "invalid entry", "invalid entries")
+        out.line(f"Skipped {count}:")
         for line in invalid_details(recipients, output.masker):
             out.line(f"  {line}")
 
