@@ -46,6 +46,7 @@ class ApiResult:
     attempts: int = 0
     error: str | None = None  # our own plain-words description when there is no API message
     throttled: bool = False  # HTTP 429 or RetCode 153
+    skipped: bool = False  # never attempted: an earlier answer or an interruption stopped it
 
     @property
     def ok(self) -> bool:

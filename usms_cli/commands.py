@@ -444,6 +444,7 @@ def _preview_rows(
     job: _Job, table: Table, template: str | None, count: int
 ) -> list[dict[str, Any]]:
     from usms_cli import content
+    from usms_cli.phones import is_international
 
     message = job.message
     shown: list[dict[str, Any]] = []
@@ -456,12 +457,12 @@ def _preview_rows(
             "text": None,
         }
         if template is not None:
-            abroad = row.phone.startswith("(")
-            text = content.with_signature(
-                content.render(template, row.params), message.sig_content, international=abroad
+            abroad = is_international(row.phone)
+            shown_message = content.preview(
+                template, row.params, message.sig_content, international=abroad
             )
             item.update(
-                text=text, length=len(text), sms=content.segments(text, international=abroad)
+                text=shown_message.text, length=shown_message.length, sms=shown_message.segments
             )
         shown.append(item)
     return shown

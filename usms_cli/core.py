@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from usms_cli.errors import InputError
+from usms_cli.phones import is_international
 
 MAX_NUMBERS_PER_SEND = 1000
 MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
@@ -41,7 +42,7 @@ def check_message(message: Message, numbers: Sequence[str]) -> None:
         raise InputError(
             "no template: give -t/--template-id or set USMS_TEMPLATE_ID",
         )
-    if not message.sig_content and any(not n.startswith("(") for n in numbers):
+    if not message.sig_content and not all(is_international(n) for n in numbers):
         raise InputError(
             "no signature: mainland China numbers need -s/--sig-content (or USMS_SIG_CONTENT)",
         )

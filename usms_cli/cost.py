@@ -13,6 +13,7 @@ from typing import Any
 
 from usms_cli import content
 from usms_cli.errors import InputError
+from usms_cli.phones import is_international
 from usms_cli.privacy import Masker
 
 SHOWN_MESSAGES = 5
@@ -30,8 +31,14 @@ class CostLine:
 @dataclass
 class Cost:
     lines: dict[tuple[tuple[str, ...], bool], CostLine] = field(default_factory=dict)
-    total_segments: int = 0
-    recipients: int = 0
+
+    @property
+    def recipients(self) -> int:
+        return sum(line.recipients for line in self.lines.values())
+
+    @property
+    def total_segments(self) -> int:
+        return sum(line.segments * line.recipients for line in self.lines.values())
 
     def as_json(self) -> dict[str, Any]:
         shown = list(self.lines.values())[:SHOWN_MESSAGES]
@@ -61,14 +68,12 @@ def measure(
     error (``line 7``), or is empty for a plain send."""
     cost = Cost()
     for phone, params, where in recipients:
-        abroad = phone.startswith("(")
+        abroad = is_international(phone)
         key = (tuple(params), abroad)
         line = cost.lines.get(key)
         if line is None:
             line = cost.lines[key] = _line(template, params, sig_content, abroad, masker, where)
         line.recipients += 1
-        cost.recipients += 1
-        cost.total_segments += line.segments
     return cost
 
 

@@ -165,6 +165,11 @@ _BLOCK_LINES = re.compile(
 )
 
 
+def is_international(number: str) -> bool:
+    """For a wire number: ``(CC)…`` is outside mainland China; mainland ones are bare."""
+    return number.startswith("(")
+
+
 def fast_mainland(line: str) -> str | None:
     """The 11 digits when ``line`` is one mainland mobile in a common spelling, else None."""
     match = _FAST_MAINLAND.fullmatch(line)

@@ -416,20 +416,9 @@ def render_report(
         for outcome in report.requests:
             if outcome.status == "accepted":
                 continue
-            if (
-                outcome.status == "not_sent"
-                and outcome.result
-                and outcome.result.error
-                and outcome.result.error.startswith("not sent:")
-            ):
+            if outcome.result is not None and outcome.result.skipped:
                 if not shown_not_sent:
-                    rest = [
-                        o
-                        for o in report.requests
-                        if o.result
-                        and o.status == "not_sent"
-                        and (o.result.error or "").startswith("not sent:")
-                    ]
+                    rest = [o for o in report.requests if o.result and o.result.skipped]
                     count = sum(len(o.numbers) for o in rest)
                     output.error(
                         f"{plural(len(rest), 'later request')} ({count:,} numbers) "

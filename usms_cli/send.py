@@ -331,7 +331,7 @@ def send(
                 index = next_dispatch
                 next_dispatch += 1
                 if stop_reason is not None:
-                    finish(index, ApiResult("not_sent", error=stop_reason))
+                    finish(index, ApiResult("not_sent", error=stop_reason, skipped=True))
                     continue
                 form = signed_params(plan.build(pieces[index]), public_key, private_key)
                 if journal is not None:
@@ -366,7 +366,7 @@ def send(
             ApiResult("unknown", error="the run was aborted while this request was in flight"),
         )
     for index in range(next_dispatch, total):
-        finish(index, ApiResult("not_sent", error="not sent: interrupted"))
+        finish(index, ApiResult("not_sent", error="not sent: interrupted", skipped=True))
     for _ in workers:
         tasks.put(None)
     if control.stop_signal is not None:
