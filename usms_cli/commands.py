@@ -318,13 +318,20 @@ def _template_data(
     """The template as QueryUSMSTemplate describes it; a UsmsError if it cannot be had."""
     from usms_cli.core import build_template_query
 
+    query = build_template_query(template_id, settings.project_id)
+    return _look_up(output, settings, query, "template", verbose)
+
+
+def _look_up(
+    output: Output, settings: Settings, query: Mapping[str, Any], kind: str, verbose: bool
+) -> dict[str, Any]:
+    """One read-only look-up: its ``Data`` item, or a UsmsError."""
     client = _api_client(output, settings, verbose)
     try:
-        query = build_template_query(template_id, settings.project_id)
-        body = _query(client, query, settings, "the template look-up")
+        body = _query(client, query, settings, f"the {kind} look-up")
     finally:
         client.close()
-    return _data_of(body, "template")
+    return _data_of(body, kind)
 
 
 def _data_of(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
@@ -815,15 +822,12 @@ class ApiFailure(UsmsError):
 
     @classmethod
     def from_result(cls, result: ApiResult, what: str) -> ApiFailure:
-        from usms_cli.send import HINTS
+        from usms_cli.render import refusal, request_id
 
-        rid = f" (request id {result.request_id})" if result.request_id else ""
+        rid = request_id(result)
         if result.status == "rejected":
-            error = cls(
-                f"{what} was refused by the API: RetCode {result.ret_code}, "
-                f"{result.message!r}{rid}",
-                hint=HINTS.get(result.ret_code or -1),
-            )
+            text, hint = refusal(result, what)
+            error = cls(text, hint=hint)
             error.exit_code = ExitCode.REJECTED
         elif result.status == "not_sent":
             error = cls(f"{what} failed: {result.error}{rid}")
@@ -928,12 +932,7 @@ def run_lookup(
         if not key and not sig_id:
             raise InputError("give the signature text, or --id SIG_ID")
         params = build_signature_query(key, sig_id, settings.project_id)
-    client = _api_client(output, settings, verbose)
-    try:
-        body = _query(client, params, settings, f"the {kind} look-up")
-    finally:
-        client.close()
-    data = _data_of(body, kind)
+    data = _look_up(output, settings, params, kind, verbose)
     render_lookup(output, kind, data)
     return ExitCode.OK if approved(data) else ExitCode.REJECTED
 

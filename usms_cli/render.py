@@ -20,6 +20,7 @@ from usms_cli.privacy import Masker, mask_digits
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from usms_cli.client import ApiResult
     from usms_cli.cost import Cost
     from usms_cli.phones import Recipients
     from usms_cli.receipts import ReceiptState
@@ -355,6 +356,22 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
     return payload
 
 
+def request_id(result: ApiResult) -> str:
+    """`` (request id …)`` when the API gave one, for error messages."""
+    return f" (request id {result.request_id})" if result.request_id else ""
+
+
+def refusal(result: ApiResult, subject: str) -> tuple[str, str | None]:
+    """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint."""
+    from usms_cli.send import HINTS
+
+    text = (
+        f"{subject} was refused by the API: RetCode {result.ret_code}, "
+        f"{result.message!r}{request_id(result)}"
+    )
+    return text, HINTS.get(result.ret_code or -1)
+
+
 def failure_line(
     outcome: RequestOutcome, total: int, masker: Masker | None = None
 ) -> tuple[str, str | None]:
@@ -365,13 +382,9 @@ def failure_line(
     assert result is not None
     which = f"request {outcome.index} of {total}" if total > 1 else "the request"
     numbers = describe_numbers(outcome.numbers, masker)
-    rid = f" (request id {result.request_id})" if result.request_id else ""
+    rid = request_id(result)
     if result.status == "rejected":
-        text = (
-            f"{which} to {numbers} was refused by the API: RetCode {result.ret_code}, "
-            f"{result.message!r}{rid}"
-        )
-        return text, HINTS.get(result.ret_code or -1)
+        return refusal(result, f"{which} to {numbers}")
     if result.status == "unknown":
         text = (
             f"{which} to {numbers}: outcome UNKNOWN, {result.error}{rid}. These numbers may "
