@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = sorted(p.name for p in (ROOT / "usms_cli").glob("*.py"))
+MODULES = sorted(p.relative_to(ROOT / "usms_cli").as_posix() for p in (ROOT / "usms_cli").rglob("*.py"))
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     for needed in (
         "README.md",
         "pyproject.toml",
-        "usms_cli/cli.py",
+        "usms_cli/cli/__init__.py",
         "tests/conftest.py",
         "completions/_usms",
         "completions/usms.bash",

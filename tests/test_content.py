@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from usms_cli.content import (
+from usms_cli.core.content import (
     CHINA,
     outside_marketing_hours,
     preview,
@@ -16,8 +16,8 @@ from usms_cli.content import (
     segments,
     variables,
 )
-from usms_cli.errors import InputError
-from usms_cli.privacy import MASKED_PARAM, Masker, mask_phone, mask_text
+from usms_cli.core.errors import InputError
+from usms_cli.core.privacy import MASKED_PARAM, Masker, mask_phone, mask_text
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_marketing_window_is_china_time(hour: int, outside: bool) -> None:
 
 
 def test_ci_outputs_and_commands() -> None:
-    from usms_cli.ci import (
+    from usms_cli.output.ci import (
         add_mask_lines,
         dotenv_text,
         error_annotation,

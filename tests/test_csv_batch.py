@@ -1,5 +1,5 @@
 """`usms send --csv`: personalised messages through SendBatchUSMSMessage, against the sandbox
-(real HTTP on 127.0.0.1, signatures checked), plus the pure parts of usms_cli.csvbatch."""
+(real HTTP on 127.0.0.1, signatures checked), plus the pure parts of usms_cli.core.csvbatch."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from werkzeug import Response
 
 from tests.conftest import FakeUSMS, Result, api, creds, run_usms
-from usms_cli import csvbatch
-from usms_cli.client import ApiResult
-from usms_cli.core import Message
-from usms_cli.errors import InputError
-from usms_cli.privacy import mask_phone
+from usms_cli.core import csvbatch
+from usms_cli.engine.client import ApiResult
+from usms_cli.core.api import Message
+from usms_cli.core.errors import InputError
+from usms_cli.core.privacy import mask_phone
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,
     DEFAULT_PUBLIC_KEY,
@@ -489,7 +489,7 @@ def test_header_problems() -> None:
 
 
 def test_journal_chunk_ids_cover_the_row_params() -> None:
-    from usms_cli.journal import chunk_id, fingerprint
+    from usms_cli.engine.journal import chunk_id, fingerprint
 
     message = Message("UT1", "Sig")
     assert fingerprint(message) != fingerprint(message, ["phone=phone", "params=a", "user_id="])

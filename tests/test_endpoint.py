@@ -30,7 +30,7 @@ import pytest
 
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, creds, run_usms
 from tests.hostile_server import Conn, RawServer, closed_port, http_response
-from usms_cli.signing import verify
+from usms_cli.core.signing import verify
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")

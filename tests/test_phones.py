@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from usms_cli.phones import (
+from usms_cli.core.phones import (
     COUNTRY_CODES,
     Entry,
     Invalid,

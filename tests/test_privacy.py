@@ -341,7 +341,7 @@ def test_an_explicit_threshold_needs_yes_without_a_terminal(
 def test_interactive_runs_ask_above_1000(
     monkeypatch: pytest.MonkeyPatch, answer: str, code: int
 ) -> None:
-    from usms_cli import commands
+    from usms_cli.app import commands
 
     monkeypatch.setattr(commands, "interactive", lambda: True)
     result = run_usms("send", "--sandbox", "-p", "1", many(1001), input=answer)

@@ -32,7 +32,7 @@ from usms_cli.sandbox import (
     serve_forever,
     start_sandbox,
 )
-from usms_cli.signing import signed_params
+from usms_cli.core.signing import signed_params
 
 REPO = Path(__file__).resolve().parents[1]
 DELAY = 0.2

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from usms_cli.signing import flatten, sign, signed_params, string_to_sign, verify
+from usms_cli.core.signing import flatten, sign, signed_params, string_to_sign, verify
 
 HEX40 = re.compile(r"[0-9a-f]{40}")
 
@@ -403,6 +403,6 @@ def test_encode_form_is_exactly_urlencode(form: dict[str, str]) -> None:
     """The fast body encoder writes the same bytes as the standard library."""
     from urllib.parse import urlencode
 
-    from usms_cli.core import encode_form
+    from usms_cli.core.api import encode_form
 
     assert encode_form(form) == urlencode(form).encode("ascii")

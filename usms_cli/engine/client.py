@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from usms_cli import __version__
-from usms_cli.core import encode_form, redact
-from usms_cli.privacy import mask_answer, mask_digits
+from usms_cli.core.api import encode_form, redact
+from usms_cli.core.privacy import mask_answer, mask_digits
 
 if TYPE_CHECKING:
     import requests
 
-    from usms_cli.pacing import Pacer
+    from usms_cli.engine.pacing import Pacer
 
 Status = Literal["accepted", "rejected", "unknown", "not_sent"]
 
@@ -351,7 +351,7 @@ def _loopback_proxy(url: str) -> bool:
 
     from requests.utils import get_environ_proxies
 
-    from usms_cli.config import is_loopback
+    from usms_cli.engine.settings import is_loopback
 
     proxies = get_environ_proxies(url)
     proxy = proxies.get("http") or proxies.get("all")

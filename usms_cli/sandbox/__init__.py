@@ -4,7 +4,7 @@ It speaks the wire protocol of UCloud's API gateway closely enough that the offi
 ``usms`` itself cannot tell the difference for the actions a sender needs:
 ``SendUSMSMessage``, ``SendBatchUSMSMessage``, ``GetUSMSSendReceipt``, ``QueryUSMSTemplate``
 and ``QueryUSMSSignature``.
-Requests are signed and checked exactly like the real gateway does (see ``usms_cli.signing``),
+Requests are signed and checked exactly like the real gateway does (see ``usms_cli.core.signing``),
 nothing leaves the machine, and accepted messages can be shown live, recorded as JSON lines and
 inspected from tests through :class:`SandboxServer`.
 
@@ -38,7 +38,7 @@ from types import FrameType, TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from usms_cli import signing
+from usms_cli.core import signing
 
 __all__ = [
     "DEFAULT_PORT",

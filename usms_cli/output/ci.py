@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from usms_cli.errors import ConfigError, ExitCode
+from usms_cli.core.errors import ConfigError, ExitCode
 
 
 def in_github_actions(environ: Mapping[str, str]) -> bool:

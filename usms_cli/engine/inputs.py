@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from usms_cli.errors import InputError
-from usms_cli.phones import InvalidPhone, Parsed, parse_argument, parse_block, parse_csv_lines
+from usms_cli.core.errors import InputError
+from usms_cli.core.phones import InvalidPhone, Parsed, parse_argument, parse_block, parse_csv_lines
 
 STDIN = "-"
 

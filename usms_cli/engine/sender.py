@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core import MAX_NUMBERS_PER_SEND, Message, build_send, chunks
-from usms_cli.errors import ExitCode
-from usms_cli.signing import signed_params
+from usms_cli.core.api import MAX_NUMBERS_PER_SEND, Message, build_send, chunks
+from usms_cli.core.errors import ExitCode
+from usms_cli.core.signing import signed_params
 
 if TYPE_CHECKING:
-    from usms_cli.client import ApiResult, Client
-    from usms_cli.journal import Writer
-    from usms_cli.phones import Recipients
+    from usms_cli.engine.client import ApiResult, Client
+    from usms_cli.engine.journal import Writer
+    from usms_cli.core.phones import Recipients
 
 # What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
 _SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
@@ -243,7 +243,7 @@ def send(
     import signal
     import threading
 
-    from usms_cli.client import ApiResult
+    from usms_cli.engine.client import ApiResult
 
     control = control or Control()
     if plan is None:
@@ -251,7 +251,7 @@ def send(
     identity = plan.identity
 
     def chunk_id(fp: str, index: int) -> str:
-        from usms_cli.journal import chunk_id as journal_chunk_id
+        from usms_cli.engine.journal import chunk_id as journal_chunk_id
 
         content = identity(pieces[index]) if identity is not None else None
         return journal_chunk_id(fp, phones_of[index], content)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from usms_cli.errors import ConfigError
+from usms_cli.core.errors import ConfigError
 
 CONFIG_ENV = "UCLOUD_SHARED_CONFIG_FILE"
 CREDENTIAL_ENV = "UCLOUD_SHARED_CREDENTIAL_FILE"

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.ci_report import reported
-from usms_cli.core import Message, check_message
-from usms_cli.errors import ConfigError, ExitCode, InputError, UsmsError
-from usms_cli.render import Output, invalid_details, plural
+from usms_cli.app.ci_reports import reported
+from usms_cli.core.api import Message, check_message
+from usms_cli.core.errors import ConfigError, ExitCode, InputError, UsmsError
+from usms_cli.output.render import Output, invalid_details, plural
 
 if TYPE_CHECKING:
-    from usms_cli.client import ApiResult, Client
-    from usms_cli.config import Settings
-    from usms_cli.cost import Cost
-    from usms_cli.csvbatch import Table
-    from usms_cli.phones import Recipients
-    from usms_cli.privacy import Masker
-    from usms_cli.send import RequestPlan, SendReport
+    from usms_cli.engine.client import ApiResult, Client
+    from usms_cli.engine.settings import Settings
+    from usms_cli.core.cost import Cost
+    from usms_cli.core.csvbatch import Table
+    from usms_cli.core.phones import Recipients
+    from usms_cli.core.privacy import Masker
+    from usms_cli.engine.sender import RequestPlan, SendReport
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
 PLACEHOLDER_PRIVATE_KEY = "dry-run-private-key"
@@ -164,10 +164,10 @@ class _Job:
     def plan(self, numbers: Sequence[str]) -> RequestPlan:
         """The requests for ``numbers`` (all recipients, or those a journal says to send)."""
         if self.table is None:
-            from usms_cli.send import numbers_plan
+            from usms_cli.engine.sender import numbers_plan
 
             return numbers_plan(self.message, numbers)
-        from usms_cli.csvbatch import batch_plan
+        from usms_cli.core.csvbatch import batch_plan
 
         wanted = set(numbers)
         return batch_plan(self.message, [row for row in self.table.rows if row.phone in wanted])
@@ -178,7 +178,7 @@ class _Job:
 
     def cost(self, template: str, masker: Masker) -> Cost:
         """Every message measured; an InputError if one cannot be sent."""
-        from usms_cli.cost import measure
+        from usms_cli.core.cost import measure
 
         sig = self.message.sig_content
         if self.table is None:
@@ -203,8 +203,8 @@ def _read_numbers(
     column: str | None,
     skip_invalid: bool,
 ) -> Recipients:
-    from usms_cli.inputs import gather
-    from usms_cli.phones import collect
+    from usms_cli.engine.inputs import gather
+    from usms_cli.core.phones import collect
 
     if not phones and not files:
         raise InputError(
@@ -219,8 +219,8 @@ def _read_numbers(
 def _read_table(
     name: str, phone_column: str | None, param_columns: str | None, user_id_column: str | None
 ) -> Table:
-    from usms_cli import csvbatch
-    from usms_cli.inputs import read_bytes
+    from usms_cli.core import csvbatch
+    from usms_cli.engine.inputs import read_bytes
 
     data, source = read_bytes(name)
     text, bom = csvbatch.decode(data, source)
@@ -264,8 +264,8 @@ def _dry_run(
     template: str | None,
     cost: Cost | None,
 ) -> ExitCode:
-    from usms_cli.render import render_cost, render_preview, render_report
-    from usms_cli.send import dry_run
+    from usms_cli.output.render import render_cost, render_preview, render_report
+    from usms_cli.engine.sender import dry_run
 
     report = dry_run(
         job.message,
@@ -316,7 +316,7 @@ def _template_data(
     output: Output, settings: Settings, template_id: str, verbose: bool
 ) -> dict[str, Any]:
     """The template as QueryUSMSTemplate describes it; a UsmsError if it cannot be had."""
-    from usms_cli.core import build_template_query
+    from usms_cli.core.api import build_template_query
 
     query = build_template_query(template_id, settings.project_id)
     return _look_up(output, settings, query, "template", verbose)
@@ -384,7 +384,7 @@ def _check_marketing_hours(
 ) -> None:
     """Refuse a marketing template (purpose 3) outside 08:00-20:00 China time. The template
     is looked up only outside those hours, so a send in hours stays one request."""
-    from usms_cli import content
+    from usms_cli.core import content
 
     moment = now()
     if not content.outside_marketing_hours(moment):
@@ -450,8 +450,8 @@ def _confirm_mass_send(
 def _preview_rows(
     job: _Job, table: Table, template: str | None, count: int
 ) -> list[dict[str, Any]]:
-    from usms_cli import content
-    from usms_cli.phones import is_international
+    from usms_cli.core import content
+    from usms_cli.core.phones import is_international
 
     message = job.message
     shown: list[dict[str, Any]] = []
@@ -476,7 +476,7 @@ def _preview_rows(
 
 
 def _send_client(output: Output, settings: Settings, options: _SendOptions) -> Client:
-    from usms_cli.pacing import Pacer
+    from usms_cli.engine.pacing import Pacer
 
     rate = options.rate
     if rate is not None and not (math.isfinite(rate) and rate > 0):
@@ -488,7 +488,7 @@ def _send_client(output: Output, settings: Settings, options: _SendOptions) -> C
 
 def _api_client(output: Output, settings: Settings, verbose: bool, **kwargs: Any) -> Client:
     """A client whose -v log goes to stderr, masked unless --show-pii."""
-    from usms_cli.client import Client
+    from usms_cli.engine.client import Client
 
     return Client(
         settings.base_url,
@@ -508,7 +508,7 @@ def _deliver(
     options: _SendOptions,
 ) -> SendReport:
     """Send (journal, signals, progress bar), then write --failed-out."""
-    from usms_cli.send import Control, send
+    from usms_cli.engine.sender import Control, send
 
     to_send: Sequence[str] = job.recipients.numbers
     done: list[str] = []
@@ -553,7 +553,7 @@ def _open_journal(
 ) -> tuple[list[str], list[str], list[str], Any]:
     """(to send, already accepted, held back, writer) for a run with --journal."""
     from usms_cli import __version__
-    from usms_cli import journal as journal_module
+    from usms_cli.engine import journal as journal_module
 
     state = journal_module.load(path, job.message, job.columns)
     if state.torn_last_line:
@@ -593,7 +593,7 @@ def _report_and_wait(
     wait_interval: float,
 ) -> ExitCode:
     """Render the report; with --wait, poll the receipts of what was accepted first."""
-    from usms_cli.render import render_report
+    from usms_cli.output.render import render_report
 
     code = report.exit_code()
     expected = {
@@ -692,7 +692,7 @@ def _write_failed_out(path: Path, report: Any) -> None:
 def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Table) -> None:
     """The CSV rows not accepted, under the same header, ready for --csv again. Rows whose
     outcome is unknown are left out (they may already have the message), with a warning."""
-    from usms_cli.csvbatch import Row, format_rows
+    from usms_cli.core.csvbatch import Row, format_rows
 
     failed: list[Row] = []
     unknown = len(report.held_back)
@@ -713,7 +713,7 @@ def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Ta
 
 
 def _write_text(path: Path, text: str) -> None:
-    from usms_cli.ci import write
+    from usms_cli.output.ci import write
 
     write(path, text, "--failed-out")
 
@@ -776,13 +776,13 @@ def _show_sandbox_inbox(output: Output, server: Any) -> None:
 
 
 def _warn(output: Output, settings: Settings) -> None:
-    from usms_cli.config_commands import emit_warnings
+    from usms_cli.app.config import emit_warnings
 
     emit_warnings(output, settings)
 
 
 def _settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
-    from usms_cli import config
+    from usms_cli.engine import settings as config
 
     return config.resolve(flags, os.environ, env_file, Path.cwd())
 
@@ -808,7 +808,7 @@ def _query(
     client: Client, params: Mapping[str, Any], settings: Settings, what: str
 ) -> dict[str, Any]:
     """Call a read-only action; raise an ApiFailure for anything but RetCode 0."""
-    from usms_cli.signing import signed_params
+    from usms_cli.core.signing import signed_params
 
     public_key, private_key = _require_credentials(settings)
     result = client.call(signed_params(params, public_key, private_key), idempotent=True)
@@ -822,7 +822,7 @@ class ApiFailure(UsmsError):
 
     @classmethod
     def from_result(cls, result: ApiResult, what: str) -> ApiFailure:
-        from usms_cli.render import refusal, request_id
+        from usms_cli.output.render import refusal, request_id
 
         rid = request_id(result)
         if result.status == "rejected":
@@ -855,9 +855,9 @@ def run_receipt(
     """Fetch receipts once, or poll until every phone has a final result or time runs out."""
     import time
 
-    from usms_cli.core import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
-    from usms_cli.receipts import PollPlan, ReceiptState, parse_receipts
-    from usms_cli.render import render_receipts
+    from usms_cli.core.api import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
+    from usms_cli.core.receipts import PollPlan, ReceiptState, parse_receipts
+    from usms_cli.output.render import render_receipts
 
     unique = list(dict.fromkeys(sn.strip() for sn in session_nos if sn.strip()))
     if not unique:
@@ -918,9 +918,9 @@ def run_lookup(
     verbose: bool,
 ) -> ExitCode:
     """Show a template or signature; exit 1 unless it is approved."""
-    from usms_cli.core import build_signature_query, build_template_query
-    from usms_cli.receipts import approved
-    from usms_cli.render import render_lookup
+    from usms_cli.core.api import build_signature_query, build_template_query
+    from usms_cli.core.receipts import approved
+    from usms_cli.output.render import render_lookup
 
     settings = _settings(flags, env_file)
     _warn(output, settings)
@@ -958,7 +958,7 @@ def run_sandbox(
     import sys
 
     from usms_cli import sandbox as sb
-    from usms_cli.phones import InvalidPhone, normalize
+    from usms_cli.core.phones import InvalidPhone, normalize
 
     config = sb.SandboxConfig()
     if public_key:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from usms_cli.core import Message
-from usms_cli.errors import ConfigError
+from usms_cli.core.api import Message
+from usms_cli.core.errors import ConfigError
 
 VERSION = 1
 FINAL = {"accepted", "rejected", "unknown", "not_sent"}

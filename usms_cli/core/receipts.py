@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from usms_cli.errors import ExitCode
+from usms_cli.core.errors import ExitCode
 
 Result = Literal["delivered", "failed", "unknown", "pending"]
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from usms_cli.errors import InputError
+from usms_cli.core.errors import InputError
 
 MAX_LENGTH = 500
 MARKETING = 3

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core import mask_key
-from usms_cli.errors import ConfigError, ExitCode
-from usms_cli.render import Output, width
+from usms_cli.core.api import mask_key
+from usms_cli.core.errors import ConfigError, ExitCode
+from usms_cli.output.render import Output, width
 
 if TYPE_CHECKING:
-    from usms_cli.client import ApiResult
-    from usms_cli.config import Settings
+    from usms_cli.engine.client import ApiResult
+    from usms_cli.engine.settings import Settings
 
 HIDDEN = "<set, hidden>"
 NOT_SET = "<not set>"
@@ -52,7 +52,7 @@ def emit_warnings(output: Output, settings: Settings) -> None:
 
 
 def resolve_settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
-    from usms_cli import config
+    from usms_cli.engine import settings as config
 
     return config.resolve(flags, os.environ, env_file, Path.cwd())
 
@@ -86,7 +86,7 @@ def describe_settings(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def _shown_path(path: Path) -> str:
-    from usms_cli.profiles import display_path
+    from usms_cli.engine.profiles import display_path
 
     return display_path(path)
 
@@ -152,7 +152,7 @@ def interpret_check(
     result: ApiResult, *, action: str, settings: Settings, sig_content: str | None
 ) -> Verdict:
     """Turn the answer to the one check request into a verdict (pure)."""
-    from usms_cli.receipts import STATUS_WORDS
+    from usms_cli.core.receipts import STATUS_WORDS
 
     sources = settings.sources
     where = settings.base_url
@@ -254,7 +254,7 @@ def _signature_status(body: Mapping[str, Any]) -> int | None:
 def _check_request(settings: Settings) -> dict[str, Any]:
     import uuid
 
-    from usms_cli.core import build_receipt_query, build_signature_query
+    from usms_cli.core.api import build_receipt_query, build_signature_query
 
     if settings.sig_content:
         return build_signature_query(settings.sig_content, None, settings.project_id)
@@ -294,8 +294,8 @@ def run_config_check(
             "UCloud's CLI with --profile NAME",
         )
 
-    from usms_cli.client import Client, RetryPolicy
-    from usms_cli.signing import signed_params
+    from usms_cli.engine.client import Client, RetryPolicy
+    from usms_cli.core.signing import signed_params
 
     params = _check_request(settings)
     action = str(params["Action"])

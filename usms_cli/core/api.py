@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from usms_cli.errors import InputError
-from usms_cli.phones import is_international
+from usms_cli.core.errors import InputError
+from usms_cli.core.phones import is_international
 
 MAX_NUMBERS_PER_SEND = 1000
 MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
@@ -144,7 +144,7 @@ def redact(flat: dict[str, str], *, mask_pii: bool = False) -> dict[str, str]:
     phone numbers masked, the template params replaced and a TaskContent withheld."""
     shown = dict(flat)
     if mask_pii:
-        from usms_cli.privacy import MASKED_PARAM, mask_phone
+        from usms_cli.core.privacy import MASKED_PARAM, mask_phone
 
         for key, value in shown.items():
             if key.startswith("PhoneNumbers."):

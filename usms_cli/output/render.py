@@ -13,18 +13,18 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from usms_cli.core import redact
-from usms_cli.errors import ExitCode, UsmsError
-from usms_cli.privacy import Masker, mask_digits
+from usms_cli.core.api import redact
+from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.core.privacy import Masker, mask_digits
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from usms_cli.client import ApiResult
-    from usms_cli.cost import Cost
-    from usms_cli.phones import Recipients
-    from usms_cli.receipts import ReceiptState
-    from usms_cli.send import RequestOutcome, SendReport
+    from usms_cli.engine.client import ApiResult
+    from usms_cli.core.cost import Cost
+    from usms_cli.core.phones import Recipients
+    from usms_cli.core.receipts import ReceiptState
+    from usms_cli.engine.sender import RequestOutcome, SendReport
 
 PROG = "usms"
 
@@ -106,7 +106,7 @@ class Output:
     def add_masks(self, values: Iterable[str]) -> None:
         """In GitHub Actions, ask the runner to mask these values in every log line."""
         if self.github:
-            from usms_cli.ci import add_mask_lines
+            from usms_cli.output.ci import add_mask_lines
 
             lines = add_mask_lines(values)
             if lines:
@@ -115,7 +115,7 @@ class Output:
 
     def error(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
         if self.github:
-            from usms_cli.ci import error_annotation
+            from usms_cli.output.ci import error_annotation
 
             self.err.line(error_annotation(self.safe(message)))
         self.err.line(self.safe(f"{PROG}: error: {message}"), "bold red")
@@ -251,7 +251,7 @@ class StatusLine:
 
 
 def shorten(text: str, limit: int = 40) -> str:
-    from usms_cli.phones import shorten as _shorten
+    from usms_cli.core.phones import shorten as _shorten
 
     return _shorten(text, limit)
 
@@ -363,7 +363,7 @@ def request_id(result: ApiResult) -> str:
 
 def refusal(result: ApiResult, subject: str) -> tuple[str, str | None]:
     """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint."""
-    from usms_cli.send import HINTS
+    from usms_cli.engine.sender import HINTS
 
     text = (
         f"{subject} was refused by the API: RetCode {result.ret_code}, "
@@ -376,7 +376,7 @@ def failure_line(
     outcome: RequestOutcome, total: int, masker: Masker | None = None
 ) -> tuple[str, str | None]:
     """One plain sentence about a request that was not accepted, plus a hint."""
-    from usms_cli.send import HINTS
+    from usms_cli.engine.sender import HINTS
 
     result = outcome.result
     assert result is not None
@@ -501,7 +501,7 @@ def render_preview(
 def render_cost(output: Output, cost: Cost, *, messages: bool = True) -> None:
     """Each distinct message (params masked for a person; not with ``messages=False``, when a
     preview shows them), its length and segments, and the total for the batch."""
-    from usms_cli.cost import SHOWN_MESSAGES
+    from usms_cli.core.cost import SHOWN_MESSAGES
 
     if output.json_mode or output.quiet:
         return
@@ -696,7 +696,7 @@ def width(text: str) -> int:
 
 
 def render_lookup(output: Output, kind: str, data: Mapping[str, Any]) -> None:
-    from usms_cli.receipts import approved, describe_lookup
+    from usms_cli.core.receipts import approved, describe_lookup
 
     ok = approved(data)
     rows = describe_lookup(kind, data)

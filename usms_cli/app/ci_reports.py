@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec
 
-from usms_cli import ci
-from usms_cli.errors import ExitCode, UsmsError
-from usms_cli.render import Output
+from usms_cli.output import ci
+from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.output.render import Output
 
 P = ParamSpec("P")
 

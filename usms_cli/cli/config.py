@@ -1,6 +1,6 @@
 """``usms config show`` and ``usms config check``: declares options only.
 
-The work is in ``usms_cli.config_commands``; errors go through ``usms_cli.cli._finish``. Only
+The work is in ``usms_cli.app.config``; errors go through ``usms_cli.cli._finish``. Only
 Typer is imported at module level (start-up time), and nothing from ``usms_cli.cli`` (it imports
 this module).
 """
@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from usms_cli.options import BaseUrlOpt, DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt, ProjectOpt
+from usms_cli.cli.options import BaseUrlOpt, DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt, ProjectOpt
 
 SHOW_EPILOG = (
     "Examples: usms config show · usms config show --profile prod --json · "
@@ -47,14 +47,14 @@ def show(
 ) -> None:
     """Show every setting, its value (secrets masked) and where it came from."""
     from usms_cli.cli import _finish
-    from usms_cli.errors import ExitCode
-    from usms_cli.render import Output
+    from usms_cli.core.errors import ExitCode
+    from usms_cli.output.render import Output
 
     output = Output(json_mode=json_mode)
     flags = {"profile": profile}
 
     def run() -> ExitCode:
-        from usms_cli.config_commands import run_config_show
+        from usms_cli.app.config import run_config_show
 
         return run_config_show(output, flags=flags, env_file=env_file)
 
@@ -75,14 +75,14 @@ def check(
 ) -> None:
     """Check with one read-only API call that the keys, the project and the endpoint work."""
     from usms_cli.cli import _finish
-    from usms_cli.errors import ExitCode
-    from usms_cli.render import Output
+    from usms_cli.core.errors import ExitCode
+    from usms_cli.output.render import Output
 
     output = Output(json_mode=json_mode)
     flags = {"profile": profile, "base_url": base_url, "project_id": project_id}
 
     def run() -> ExitCode:
-        from usms_cli.config_commands import run_config_check
+        from usms_cli.app.config import run_config_check
 
         return run_config_check(output, flags=flags, env_file=env_file, verbose=verbose)
 

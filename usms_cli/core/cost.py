@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from usms_cli import content
-from usms_cli.errors import InputError
-from usms_cli.phones import is_international
-from usms_cli.privacy import Masker
+from usms_cli.core import content
+from usms_cli.core.errors import InputError
+from usms_cli.core.phones import is_international
+from usms_cli.core.privacy import Masker
 
 SHOWN_MESSAGES = 5
 

@@ -2,7 +2,7 @@
 
 Each resolved value remembers where it came from, so messages can say "UCLOUD_PRIVATE_KEY from
 ./.env" without ever showing the value. Pure except for reading the ``.env`` file and UCloud's
-profile files (``usms_cli.profiles``); warnings (a private key in a file others can read) are
+profile files (``usms_cli.engine.profiles``); warnings (a private key in a file others can read) are
 returned in ``Settings.warnings`` for the caller to print.
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from usms_cli import profiles
-from usms_cli.errors import ConfigError
+from usms_cli.engine import profiles
+from usms_cli.core.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.ucloud.cn"
 DEFAULT_TIMEOUT = 30.0

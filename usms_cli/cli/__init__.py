@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from usms_cli import __version__
-from usms_cli.cli_config import config_app
-from usms_cli.errors import ExitCode, UsmsError
-from usms_cli.options import (
+from usms_cli.cli.config import config_app
+from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.cli.options import (
     BaseUrlOpt,
     DebugOpt,
     EnvFileOpt,
@@ -29,7 +29,7 @@ from usms_cli.options import (
 )
 
 if TYPE_CHECKING:
-    from usms_cli.render import Output
+    from usms_cli.output.render import Output
 
 EXIT_CODES = (
     "Exit codes: 0 all accepted · 1 refused by the API · 2 bad usage, input or configuration "
@@ -366,8 +366,8 @@ def send(
 ) -> None:
     """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request),
     or personalised messages from a CSV file (--csv, SendBatchUSMSMessage)."""
-    from usms_cli.privacy import Masker
-    from usms_cli.render import Output
+    from usms_cli.core.privacy import Masker
+    from usms_cli.output.render import Output
 
     masker = Masker(show_pii=show_pii)
     output = Output(json_mode=json_mode, quiet=quiet, masker=masker)
@@ -381,7 +381,7 @@ def send(
     }
 
     def run() -> ExitCode:
-        from usms_cli.commands import run_send
+        from usms_cli.app.commands import run_send
 
         return run_send(
             output,
@@ -474,14 +474,14 @@ def receipt(
     debug: DebugOpt = False,
 ) -> None:
     """Show delivery receipts (GetUSMSSendReceipt, 100 SessionNos per request)."""
-    from usms_cli.privacy import Masker
-    from usms_cli.render import Output
+    from usms_cli.core.privacy import Masker
+    from usms_cli.output.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet, masker=Masker(show_pii=show_pii))
     flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:
-        from usms_cli.commands import run_receipt
+        from usms_cli.app.commands import run_receipt
 
         return run_receipt(
             output,
@@ -583,13 +583,13 @@ def _lookup(
     verbose: bool,
     debug: bool,
 ) -> None:
-    from usms_cli.render import Output
+    from usms_cli.output.render import Output
 
     output = Output(json_mode=json_mode, quiet=quiet)
     flags = {"profile": profile, "project_id": project_id, "base_url": base_url}
 
     def run() -> ExitCode:
-        from usms_cli.commands import run_lookup
+        from usms_cli.app.commands import run_lookup
 
         return run_lookup(
             output, kind, flags=flags, env_file=env_file, key=key, sig_id=sig_id, verbose=verbose
@@ -688,12 +688,12 @@ def sandbox(
     debug: DebugOpt = False,
 ) -> None:
     """Run a local USMS-compatible endpoint for tests and demos (no account needed)."""
-    from usms_cli.render import Output
+    from usms_cli.output.render import Output
 
     output = Output()
 
     def run() -> ExitCode:
-        from usms_cli.commands import run_sandbox
+        from usms_cli.app.commands import run_sandbox
 
         return run_sandbox(
             output,
