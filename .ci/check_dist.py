@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODULES = sorted(p.relative_to(ROOT / "usms_cli").as_posix() for p in (ROOT / "usms_cli").rglob("*.py"))
+PACKAGE = ROOT / "usms_cli"
+MODULES = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py"))
 
 
 def main() -> None:

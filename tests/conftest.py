@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from usms_cli.engine import client as client_module
 from usms_cli.cli import app
 from usms_cli.core.signing import verify
+from usms_cli.engine import client as client_module
 
 PUBLIC_KEY = "test-public-key-7f3a"
 PRIVATE_KEY = "TEST-PRIVATE-KEY-5ec7e7a1b2c3d4"  # scanned for in every output

@@ -18,10 +18,10 @@ from werkzeug import Response
 
 from tests.conftest import FakeUSMS, Result, api, creds, run_usms
 from usms_cli.core import csvbatch
-from usms_cli.engine.client import ApiResult
 from usms_cli.core.api import Message
 from usms_cli.core.errors import InputError
 from usms_cli.core.privacy import mask_phone
+from usms_cli.engine.client import ApiResult
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,
     DEFAULT_PUBLIC_KEY,

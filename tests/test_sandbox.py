@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from usms_cli.core.signing import signed_params
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,
     DEFAULT_PROJECT_ID,
@@ -32,7 +33,6 @@ from usms_cli.sandbox import (
     serve_forever,
     start_sandbox,
 )
-from usms_cli.core.signing import signed_params
 
 REPO = Path(__file__).resolve().parents[1]
 DELAY = 0.2

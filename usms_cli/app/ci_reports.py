@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec
 
-from usms_cli.output import ci
 from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.output import ci
 from usms_cli.output.render import Output
 
 P = ParamSpec("P")

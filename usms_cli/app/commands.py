@@ -20,13 +20,13 @@ from usms_cli.core.errors import ConfigError, ExitCode, InputError, UsmsError
 from usms_cli.output.render import Output, invalid_details, plural
 
 if TYPE_CHECKING:
-    from usms_cli.engine.client import ApiResult, Client
-    from usms_cli.engine.settings import Settings
     from usms_cli.core.cost import Cost
     from usms_cli.core.csvbatch import Table
     from usms_cli.core.phones import Recipients
     from usms_cli.core.privacy import Masker
+    from usms_cli.engine.client import ApiResult, Client
     from usms_cli.engine.sender import RequestPlan, SendReport
+    from usms_cli.engine.settings import Settings
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
 PLACEHOLDER_PRIVATE_KEY = "dry-run-private-key"
@@ -203,8 +203,8 @@ def _read_numbers(
     column: str | None,
     skip_invalid: bool,
 ) -> Recipients:
-    from usms_cli.engine.inputs import gather
     from usms_cli.core.phones import collect
+    from usms_cli.engine.inputs import gather
 
     if not phones and not files:
         raise InputError(
@@ -264,8 +264,8 @@ def _dry_run(
     template: str | None,
     cost: Cost | None,
 ) -> ExitCode:
-    from usms_cli.output.render import render_cost, render_preview, render_report
     from usms_cli.engine.sender import dry_run
+    from usms_cli.output.render import render_cost, render_preview, render_report
 
     report = dry_run(
         job.message,

@@ -294,8 +294,8 @@ def run_config_check(
             "UCloud's CLI with --profile NAME",
         )
 
-    from usms_cli.engine.client import Client, RetryPolicy
     from usms_cli.core.signing import signed_params
+    from usms_cli.engine.client import Client, RetryPolicy
 
     params = _check_request(settings)
     action = str(params["Action"])

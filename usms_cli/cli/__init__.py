@@ -15,7 +15,6 @@ import typer
 
 from usms_cli import __version__
 from usms_cli.cli.config import config_app
-from usms_cli.core.errors import ExitCode, UsmsError
 from usms_cli.cli.options import (
     BaseUrlOpt,
     DebugOpt,
@@ -27,6 +26,7 @@ from usms_cli.cli.options import (
     TimeoutOpt,
     VerboseOpt,
 )
+from usms_cli.core.errors import ExitCode, UsmsError
 
 if TYPE_CHECKING:
     from usms_cli.output.render import Output

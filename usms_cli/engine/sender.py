@@ -15,9 +15,9 @@ from usms_cli.core.errors import ExitCode
 from usms_cli.core.signing import signed_params
 
 if TYPE_CHECKING:
+    from usms_cli.core.phones import Recipients
     from usms_cli.engine.client import ApiResult, Client
     from usms_cli.engine.journal import Writer
-    from usms_cli.core.phones import Recipients
 
 # What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
 _SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from usms_cli.engine import profiles
 from usms_cli.core.errors import ConfigError
+from usms_cli.engine import profiles
 
 DEFAULT_BASE_URL = "https://api.ucloud.cn"
 DEFAULT_TIMEOUT = 30.0

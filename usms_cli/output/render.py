@@ -20,10 +20,10 @@ from usms_cli.core.privacy import Masker, mask_digits
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from usms_cli.engine.client import ApiResult
     from usms_cli.core.cost import Cost
     from usms_cli.core.phones import Recipients
     from usms_cli.core.receipts import ReceiptState
+    from usms_cli.engine.client import ApiResult
     from usms_cli.engine.sender import RequestOutcome, SendReport
 
 PROG = "usms"
