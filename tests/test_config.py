@@ -18,8 +18,8 @@ import pytest
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, run_usms
 from usms_cli.app.config import emit_warnings, interpret_check
 from usms_cli.core.errors import ConfigError, ExitCode
+from usms_cli.core.results import ApiResult
 from usms_cli.engine import settings as config
-from usms_cli.engine.client import ApiResult
 from usms_cli.output.render import Output
 from usms_cli.sandbox import SandboxConfig, SandboxServer, start_sandbox
 

@@ -21,7 +21,7 @@ from usms_cli.core import csvbatch
 from usms_cli.core.api import Message
 from usms_cli.core.errors import InputError
 from usms_cli.core.privacy import mask_phone
-from usms_cli.engine.client import ApiResult
+from usms_cli.core.results import ApiResult
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,
     DEFAULT_PUBLIC_KEY,

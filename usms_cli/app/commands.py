@@ -16,16 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.app.ci_reports import reported
 from usms_cli.core.api import Message, check_message
+from usms_cli.core.codes import MARKETING
 from usms_cli.core.errors import ConfigError, ExitCode, InputError, UsmsError
-from usms_cli.output.render import Output, invalid_details, plural
+from usms_cli.core.text import plural
+from usms_cli.output.render import Output, invalid_details
 
 if TYPE_CHECKING:
     from usms_cli.core.cost import Cost
     from usms_cli.core.csvbatch import Table
     from usms_cli.core.phones import Recipients
+    from usms_cli.core.plan import RequestPlan
     from usms_cli.core.privacy import Masker
-    from usms_cli.engine.client import ApiResult, Client
-    from usms_cli.engine.sender import RequestPlan, SendReport
+    from usms_cli.core.results import ApiResult, SendReport
+    from usms_cli.engine.client import Client
     from usms_cli.engine.settings import Settings
 
 PLACEHOLDER_PUBLIC_KEY = "dry-run-public-key"
@@ -164,7 +167,7 @@ class _Job:
     def plan(self, numbers: Sequence[str]) -> RequestPlan:
         """The requests for ``numbers`` (all recipients, or those a journal says to send)."""
         if self.table is None:
-            from usms_cli.engine.sender import numbers_plan
+            from usms_cli.core.plan import numbers_plan
 
             return numbers_plan(self.message, numbers)
         from usms_cli.core.csvbatch import batch_plan
@@ -264,7 +267,7 @@ def _dry_run(
     template: str | None,
     cost: Cost | None,
 ) -> ExitCode:
-    from usms_cli.engine.sender import dry_run
+    from usms_cli.core.plan import dry_run
     from usms_cli.output.render import render_cost, render_preview, render_report
 
     report = dry_run(
@@ -397,7 +400,7 @@ def _check_marketing_hours(
             f"template could not be checked ({exc.message}); sending anyway"
         )
         return
-    if str(purpose) == str(content.MARKETING):
+    if str(purpose) == str(MARKETING):
         local = moment.astimezone(content.CHINA).strftime("%H:%M")
         raise InputError(
             f"template {template_id} is a marketing template; marketing SMS may be sent only "
@@ -919,7 +922,7 @@ def run_lookup(
 ) -> ExitCode:
     """Show a template or signature; exit 1 unless it is approved."""
     from usms_cli.core.api import build_signature_query, build_template_query
-    from usms_cli.core.receipts import approved
+    from usms_cli.core.review import approved
     from usms_cli.output.render import render_lookup
 
     settings = _settings(flags, env_file)

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.api import mask_key
 from usms_cli.core.errors import ConfigError, ExitCode
-from usms_cli.output.render import Output, width
+from usms_cli.core.text import width
+from usms_cli.output.render import Output
 
 if TYPE_CHECKING:
-    from usms_cli.engine.client import ApiResult
+    from usms_cli.core.results import ApiResult
     from usms_cli.engine.settings import Settings
 
 HIDDEN = "<set, hidden>"
@@ -152,7 +153,7 @@ def interpret_check(
     result: ApiResult, *, action: str, settings: Settings, sig_content: str | None
 ) -> Verdict:
     """Turn the answer to the one check request into a verdict (pure)."""
-    from usms_cli.core.receipts import STATUS_WORDS
+    from usms_cli.core.codes import STATUS_WORDS
 
     sources = settings.sources
     where = settings.base_url

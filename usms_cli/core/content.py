@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from usms_cli.core.errors import InputError
 
 MAX_LENGTH = 500
-MARKETING = 3
+
+
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "China time")
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
 _GSM_BASIC = set(

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.api import MAX_TARGETS_PER_BATCH, Message, user_id_problem
+from usms_cli.core.codes import PARTIAL_RETCODE
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import Entry, Invalid, InvalidPhone, Recipients, normalize
 
 if TYPE_CHECKING:
-    from usms_cli.engine.client import ApiResult
-    from usms_cli.engine.sender import RequestPlan
+    from usms_cli.core.plan import RequestPlan
+    from usms_cli.core.results import ApiResult
 
-PARTIAL_RETCODE = 18046
 DEFAULT_PHONE_COLUMN = "phone"
 DEFAULT_USER_ID_COLUMN = "user_id"
 MAX_REASON = 200
@@ -309,7 +309,7 @@ def build_batch(message: Message, rows: Sequence[Row]) -> dict[str, Any]:
 def batch_plan(message: Message, rows: Sequence[Row]) -> RequestPlan:
     """SendBatchUSMSMessage: one template, each row its own params, 200 rows per request;
     RetCode 18046 with FailContent is a partial success, refused rows are read from it."""
-    from usms_cli.engine.sender import RequestPlan
+    from usms_cli.core.plan import RequestPlan
 
     def phones(chunk: Sequence[Row]) -> list[str]:
         return [row.phone for row in chunk]
@@ -341,7 +341,7 @@ def decode_task_content(value: str) -> list[dict[str, Any]]:
 def _clean(text: Any) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
-    from usms_cli.engine.client import printable
+    from usms_cli.core.text import printable
 
     return printable(text, MAX_REASON)
 

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from usms_cli.core.text import shorten
+
 __all__ = [
     "COUNTRY_CODES",
     "Entry",
@@ -197,11 +199,6 @@ class Invalid:
         """``where: 'text': reason``; ``mask`` hides personal data in the quoted text."""
         text = shorten(self.entry.text)
         return f"{self.entry.where()}: {(mask or str)(text)!r}: {self.reason}"
-
-
-def shorten(text: str, limit: int = 40) -> str:
-    """An entry as it may be quoted in a message: at most ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def split_argument(text: str, source: str, line: int | None = None) -> Iterator[Entry]:

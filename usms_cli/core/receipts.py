@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from usms_cli.core.codes import as_int
 from usms_cli.core.errors import ExitCode
 
 Result = Literal["delivered", "failed", "unknown", "pending"]
@@ -24,15 +25,6 @@ _RESULTS: dict[str, Result] = {
 }
 
 FINAL: frozenset[Result] = frozenset({"delivered", "failed"})
-
-STATUS_WORDS = {
-    0: "pending review",
-    1: "under review",
-    2: "approved",
-    3: "rejected",
-    4: "disabled",
-}
-PURPOSE_WORDS = {1: "verification code", 2: "notification", 3: "marketing"}
 
 
 def classify(receipt_result: Any) -> Result:
@@ -66,13 +58,6 @@ class Receipt:
         }
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_receipts(body: Mapping[str, Any]) -> dict[str, list[Receipt]]:
     """``SessionNo -> receipts`` from a GetUSMSSendReceipt answer; tolerant of odd shapes."""
     sessions: dict[str, list[Receipt]] = {}
@@ -99,8 +84,8 @@ def parse_receipts(body: Mapping[str, Any]) -> dict[str, list[Receipt]]:
                     raw_result=raw,
                     code=str(entry.get("ReceiptCode") or ""),
                     description=str(entry.get("ReceiptDesc") or ""),
-                    time=_int(entry.get("ReceiptTime")),
-                    cost=_int(entry.get("CostCount")),
+                    time=as_int(entry.get("ReceiptTime")),
+                    cost=as_int(entry.get("CostCount")),
                     user_id=str(entry.get("UserId") or ""),
                 )
             )
@@ -179,41 +164,3 @@ class PollPlan:
         while True:
             yield delay
             delay = min(self.max_interval, delay * self.factor)
-
-
-def describe_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Label/value pairs for a template or signature answer, with codes in words."""
-    status = _int(data.get("Status"))
-    status_text = (
-        STATUS_WORDS.get(status, f"unknown ({data.get('Status')})")
-        if status is not None
-        else "unknown"
-    )
-    if kind == "template":
-        purpose = _int(data.get("Purpose"))
-        rows = [
-            ("Template", str(data.get("TemplateId") or "")),
-            ("Name", str(data.get("TemplateName") or "")),
-            ("Content", str(data.get("Template") or "")),
-            (
-                "Purpose",
-                PURPOSE_WORDS.get(purpose, str(data.get("Purpose") or ""))
-                if purpose is not None
-                else "",
-            ),
-            ("Status", status_text),
-        ]
-    else:
-        rows = [
-            ("Signature", str(data.get("SigContent") or "")),
-            ("Id", str(data.get("SigId") or "")),
-            ("Status", status_text),
-        ]
-    reason = str(data.get("ErrDesc") or "")
-    if reason:
-        rows.append(("Reason", reason))
-    return rows
-
-
-def approved(data: Mapping[str, Any]) -> bool:
-    return _int(data.get("Status")) == 2

@@ -14,43 +14,24 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from usms_cli import __version__
 from usms_cli.core.api import encode_form, redact
+from usms_cli.core.codes import THROTTLED_RETCODE
 from usms_cli.core.privacy import mask_answer, mask_digits
+from usms_cli.core.results import ApiResult, Status
+from usms_cli.core.text import printable
 
 if TYPE_CHECKING:
     import requests
 
     from usms_cli.engine.pacing import Pacer
 
-Status = Literal["accepted", "rejected", "unknown", "not_sent"]
 
 USER_AGENT = f"usms-cli/{__version__}"
 MAX_BODY = 4 * 1024 * 1024  # an API answer larger than this is not a USMS answer
-THROTTLED_RETCODE = 153
 BASE_DELAY = 0.5  # seconds; the first retry waits up to this long (full jitter), doubling after
-
-
-@dataclass
-class ApiResult:
-    """The outcome of one API call, already classified."""
-
-    status: Status
-    ret_code: int | None = None
-    message: str | None = None
-    body: dict[str, Any] | None = None
-    request_id: str | None = None
-    http_status: int | None = None
-    attempts: int = 0
-    error: str | None = None  # our own plain-words description when there is no API message
-    throttled: bool = False  # HTTP 429 or RetCode 153
-    skipped: bool = False  # never attempted: an earlier answer or an interruption stopped it
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "accepted"
 
 
 @dataclass
@@ -390,14 +371,6 @@ def _masked_preview(text: str) -> str:
     except ValueError:
         return mask_digits(text)
     return json.dumps(mask_answer(document), ensure_ascii=False)
-
-
-def printable(text: str | None, limit: int) -> str:
-    """Server-chosen text made safe for a terminal: control characters escaped, length capped."""
-    if not text:
-        return ""
-    cleaned = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text[:limit])
-    return cleaned + ("…" if len(text) > limit else "")
 
 
 def _parse_body(raw: bytes) -> dict[str, Any] | None:

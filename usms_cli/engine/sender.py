@@ -5,203 +5,21 @@ No printing here: progress and verbose lines go to the callables the caller pass
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from usms_cli.core.api import MAX_NUMBERS_PER_SEND, Message, build_send, chunks
-from usms_cli.core.errors import ExitCode
+from usms_cli.core.api import Message, chunks
+from usms_cli.core.codes import STOP_BATCH
+from usms_cli.core.plan import RequestPlan, numbers_plan
+from usms_cli.core.results import RequestOutcome, SendReport
 from usms_cli.core.signing import signed_params
 
 if TYPE_CHECKING:
     from usms_cli.core.phones import Recipients
-    from usms_cli.engine.client import ApiResult, Client
+    from usms_cli.core.results import ApiResult
+    from usms_cli.engine.client import Client
     from usms_cli.engine.journal import Writer
-
-# What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
-_SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-
-# RetCodes that will fail every remaining request the same way: stop instead of repeating them.
-STOP_BATCH = frozenset(
-    {
-        160,
-        161,
-        170,
-        171,
-        172,
-        173,
-        174,
-        290,
-        291,
-        292,
-        293,
-        294,
-        295,
-        299,
-        18013,
-        18016,
-        18017,
-        18018,
-    }
-)
-
-HINTS: dict[int, str] = {
-    153: "the API is throttling requests; wait a little and send again",
-    170: "the request had no Signature: this is a bug in usms-cli, please report it",
-    171: "check UCLOUD_PRIVATE_KEY: it must be the private key that belongs to UCLOUD_PUBLIC_KEY",
-    172: "check UCLOUD_PUBLIC_KEY: the API does not know this key",
-    173: "the UCloud account is restricted; see the console",
-    292: "check --project-id / UCLOUD_PROJECT_ID",
-    290: "check --project-id / UCLOUD_PROJECT_ID: the key has no access to that project",
-    294: "this machine's IP address is not on the API key's allow-list",
-    299: "the key lacks permission for USMS (IAM)",
-    18013: "the account or project has no SMS balance left",
-    18014: "some numbers were refused as invalid",
-    18016: "check -s/--sig-content: it must be an approved signature, written without 【】",
-    18017: "check -t/--template-id: the template must exist and be approved",
-    18018: "give one -p/--param per variable {1}, {2}, … of the template, in order",
-    18019: "more than 1000 numbers in one request: this is a bug in usms-cli, please report it",
-    18023: "a parameter contains a keyword the carriers block",
-    18033: "a parameter value breaks the template variable rules (length or characters)",
-}
-
-
-@dataclass
-class RequestOutcome:
-    index: int  # 1-based
-    numbers: Sequence[str]
-    result: ApiResult | None  # None in a dry run
-    form: dict[str, str] | None = None  # the signed form (kept only for dry runs)
-    refused: dict[str, str] = field(default_factory=dict)  # phone -> reason, in a partial answer
-    items: Sequence[Any] = ()  # what the request was built from (rows of a CSV batch)
-
-    @property
-    def accepted_count(self) -> int:
-        if self.result is None or self.result.status != "accepted":
-            return 0
-        return len(self.numbers) - len(self.refused)
-
-    @property
-    def status(self) -> str:
-        return "dry_run" if self.result is None else self.result.status
-
-    @property
-    def session_no(self) -> str | None:
-        if self.result is None or self.result.body is None or not self.result.ok:
-            return None
-        value = self.result.body.get("SessionNo")
-        if isinstance(value, str) and _SESSION_NO.fullmatch(value):
-            return value
-        return None
-
-
-@dataclass
-class SendReport:
-    message: Message
-    recipients: Recipients
-    requests: list[RequestOutcome] = field(default_factory=list)
-    dry_run: bool = False
-    interrupted_by: int | None = None  # signal number that stopped the run
-    previously_accepted: list[str] = field(default_factory=list)  # skipped: journal says sent
-    held_back: list[str] = field(default_factory=list)  # skipped: journal says unknown
-    columns: list[str] | None = None  # a CSV batch: how its columns were mapped
-
-    def refused(self) -> list[tuple[str, str, int]]:
-        """``(phone, reason, request index)`` of every phone the API refused by name."""
-        return [
-            (phone, reason, outcome.index)
-            for outcome in self.requests
-            for phone, reason in outcome.refused.items()
-        ]
-
-    @property
-    def interrupted(self) -> bool:
-        return self.interrupted_by is not None
-
-    def counts(self) -> dict[str, int]:
-        totals = {"accepted": 0, "rejected": 0, "unknown": 0, "not_sent": 0}
-        for outcome in self.requests:
-            if outcome.result is not None:
-                totals[outcome.result.status] += len(outcome.numbers) - len(outcome.refused)
-                totals["rejected"] += len(outcome.refused)
-        return totals
-
-    @property
-    def session_nos(self) -> list[str]:
-        return [sn for sn in (o.session_no for o in self.requests) if sn]
-
-    def exit_code(self) -> ExitCode:
-        if self.interrupted_by is not None:
-            return ExitCode.INTERRUPTED if self.interrupted_by == 2 else ExitCode.TERMINATED
-        if self.dry_run:
-            return ExitCode.OK
-        statuses = {o.status for o in self.requests}
-        if self.held_back:
-            statuses.add("unknown")
-        if not statuses:
-            return ExitCode.OK
-        if "unknown" in statuses:
-            return ExitCode.UNKNOWN
-        if statuses == {"accepted"}:
-            if any(outcome.refused for outcome in self.requests):
-                return ExitCode.PARTIAL
-            return ExitCode.OK
-        if "accepted" in statuses:
-            return ExitCode.PARTIAL
-        if statuses == {"not_sent"}:
-            return ExitCode.UNREACHABLE
-        return ExitCode.REJECTED
-
-
-def plan(message: Message, numbers: Sequence[str]) -> list[dict[str, Any]]:
-    """The unsigned parameters of every request, in order."""
-    return [build_send(message, chunk) for chunk in chunks(numbers, MAX_NUMBERS_PER_SEND)]
-
-
-def dry_run(
-    message: Message,
-    recipients: Recipients,
-    public_key: str,
-    private_key: str,
-    plan: RequestPlan | None = None,
-) -> SendReport:
-    """Everything up to the HTTP call: build and sign each request, send nothing."""
-    plan = plan or numbers_plan(message, recipients.numbers)
-    report = SendReport(message, recipients, dry_run=True)
-    for index, chunk in enumerate(chunks(plan.items, plan.size), start=1):
-        form = signed_params(plan.build(chunk), public_key, private_key)
-        report.requests.append(RequestOutcome(index, plan.phones(chunk), None, form, items=chunk))
-    return report
-
-
-@dataclass
-class RequestPlan:
-    """How a batch becomes requests: chunk ``items`` by ``size``; ``build`` gives the unsigned
-    parameters of one request, ``phones`` the numbers it addresses (journal, reports).
-
-    Optional: ``accept`` reclassifies an answer before anything else looks at it (a partial
-    success the API reports with a non-zero RetCode); ``refusals`` gives the phones the API
-    refused by name in an answer (accepted or not); ``identity`` gives what, besides the
-    phones, makes a chunk's content (per-row params) for its journal id."""
-
-    items: Sequence[Any]
-    size: int
-    build: Callable[[Sequence[Any]], dict[str, Any]]
-    phones: Callable[[Sequence[Any]], Sequence[str]]
-    refusals: Callable[[ApiResult, Sequence[Any]], dict[str, str]] | None = None
-    accept: Callable[[ApiResult], ApiResult] | None = None
-    identity: Callable[[Sequence[Any]], Sequence[str]] | None = None
-
-
-def numbers_plan(message: Message, numbers: Sequence[str]) -> RequestPlan:
-    """SendUSMSMessage: one template, up to 1000 numbers per request."""
-    return RequestPlan(
-        items=numbers,
-        size=MAX_NUMBERS_PER_SEND,
-        build=lambda chunk: build_send(message, chunk),
-        phones=lambda chunk: chunk,
-    )
 
 
 @dataclass
@@ -243,7 +61,7 @@ def send(
     import signal
     import threading
 
-    from usms_cli.engine.client import ApiResult
+    from usms_cli.core.results import ApiResult
 
     control = control or Control()
     if plan is None:

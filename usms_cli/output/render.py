@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 from usms_cli.core.api import redact
 from usms_cli.core.errors import ExitCode, UsmsError
 from usms_cli.core.privacy import Masker, mask_digits
+from usms_cli.core.text import plural, shorten, width
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
     from usms_cli.core.cost import Cost
     from usms_cli.core.phones import Recipients
     from usms_cli.core.receipts import ReceiptState
-    from usms_cli.engine.client import ApiResult
-    from usms_cli.engine.sender import RequestOutcome, SendReport
+    from usms_cli.core.results import ApiResult, RequestOutcome, SendReport
 
 PROG = "usms"
 
@@ -250,12 +250,6 @@ class StatusLine:
             self._status.stop()
 
 
-def shorten(text: str, limit: int = 40) -> str:
-    from usms_cli.core.phones import shorten as _shorten
-
-    return _shorten(text, limit)
-
-
 def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> str:
     """``1 number (138****8000)``; the numbers are masked unless ``masker`` shows PII."""
     show = (masker or Masker()).phone
@@ -263,10 +257,6 @@ def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> st
     if count == 1:
         return f"1 number ({show(numbers[0])})"
     return f"{count:,} numbers ({show(numbers[0])} … {show(numbers[-1])})"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {many or word + 's'}"
 
 
 def invalid_details(recipients: Recipients, masker: Masker | None = None) -> list[str]:
@@ -363,7 +353,7 @@ def request_id(result: ApiResult) -> str:
 
 def refusal(result: ApiResult, subject: str) -> tuple[str, str | None]:
     """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint."""
-    from usms_cli.engine.sender import HINTS
+    from usms_cli.core.codes import HINTS
 
     text = (
         f"{subject} was refused by the API: RetCode {result.ret_code}, "
@@ -376,7 +366,7 @@ def failure_line(
     outcome: RequestOutcome, total: int, masker: Masker | None = None
 ) -> tuple[str, str | None]:
     """One plain sentence about a request that was not accepted, plus a hint."""
-    from usms_cli.engine.sender import HINTS
+    from usms_cli.core.codes import HINTS
 
     result = outcome.result
     assert result is not None
@@ -688,15 +678,8 @@ def _receipt_table(output: Output, rows: Sequence[Any]) -> None:
         output.out.line("  ".join(padded).rstrip())
 
 
-def width(text: str) -> int:
-    """Terminal columns: East Asian wide and full-width characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def render_lookup(output: Output, kind: str, data: Mapping[str, Any]) -> None:
-    from usms_cli.core.receipts import approved, describe_lookup
+    from usms_cli.core.review import approved, describe_lookup
 
     ok = approved(data)
     rows = describe_lookup(kind, data)

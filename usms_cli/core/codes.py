@@ -1,0 +1,80 @@
+"""What USMS numbers mean, in one place: RetCodes (which stop a batch, which are throttling,
+which are a partial acceptance), hints, review statuses and template purposes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# RetCodes that will fail every remaining request the same way: stop instead of repeating them.
+STOP_BATCH = frozenset(
+    {
+        160,
+        161,
+        170,
+        171,
+        172,
+        173,
+        174,
+        290,
+        291,
+        292,
+        293,
+        294,
+        295,
+        299,
+        18013,
+        18016,
+        18017,
+        18018,
+    }
+)
+
+
+HINTS: dict[int, str] = {
+    153: "the API is throttling requests; wait a little and send again",
+    170: "the request had no Signature: this is a bug in usms-cli, please report it",
+    171: "check UCLOUD_PRIVATE_KEY: it must be the private key that belongs to UCLOUD_PUBLIC_KEY",
+    172: "check UCLOUD_PUBLIC_KEY: the API does not know this key",
+    173: "the UCloud account is restricted; see the console",
+    292: "check --project-id / UCLOUD_PROJECT_ID",
+    290: "check --project-id / UCLOUD_PROJECT_ID: the key has no access to that project",
+    294: "this machine's IP address is not on the API key's allow-list",
+    299: "the key lacks permission for USMS (IAM)",
+    18013: "the account or project has no SMS balance left",
+    18014: "some numbers were refused as invalid",
+    18016: "check -s/--sig-content: it must be an approved signature, written without 【】",
+    18017: "check -t/--template-id: the template must exist and be approved",
+    18018: "give one -p/--param per variable {1}, {2}, … of the template, in order",
+    18019: "more than 1000 numbers in one request: this is a bug in usms-cli, please report it",
+    18023: "a parameter contains a keyword the carriers block",
+    18033: "a parameter value breaks the template variable rules (length or characters)",
+}
+
+
+THROTTLED_RETCODE = 153
+
+
+PARTIAL_RETCODE = 18046
+
+
+STATUS_WORDS = {
+    0: "pending review",
+    1: "under review",
+    2: "approved",
+    3: "rejected",
+    4: "disabled",
+}
+
+
+PURPOSE_WORDS = {1: "verification code", 2: "notification", 3: "marketing"}
+
+
+def as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+APPROVED = 2  # the Status of an approved template or signature
+MARKETING = 3  # the Purpose of a marketing template (08:00-20:00 China time only)
