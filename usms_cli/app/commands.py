@@ -814,7 +814,7 @@ def _query(
     from usms_cli.core.signing import signed_params
 
     public_key, private_key = _require_credentials(settings)
-    result = client.call(signed_params(params, public_key, private_key), idempotent=True)
+    result = client.call(signed_params(params, public_key, private_key))
     if result.status == "accepted" and result.body is not None:
         return result.body
     raise ApiFailure.from_result(result, what)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.api import mask_key
+from usms_cli.core.codes import CREDENTIAL_REFUSALS
 from usms_cli.core.errors import ConfigError, ExitCode
 from usms_cli.core.text import width
 from usms_cli.output.render import Output
@@ -194,41 +195,9 @@ def interpret_check(
     public = sources.get("public_key", "not set")
     private = sources.get("private_key", "not set")
     project = sources.get("project_id", "not set")
-    refused: dict[int, tuple[str, str]] = {
-        171: (
-            "The private key does not match the public key",
-            f"check the private key (from {private}): it must be the one that belongs to the "
-            f"public key (from {public})",
-        ),
-        172: (
-            "The public key is not known to UCloud",
-            f"check the public key (from {public}); copy both keys again from the console "
-            "(API keys)",
-        ),
-        290: (
-            "The keys work, but the project is wrong or not accessible",
-            f"check the project id (from {project})",
-        ),
-        292: (
-            "The keys work, but the project is wrong or not accessible",
-            f"check the project id (from {project})",
-        ),
-        173: ("The UCloud account is restricted", "see the UCloud console"),
-        294: (
-            "This machine's IP address is not allowed to use these keys",
-            "add it to the API key's IP allow-list in the console",
-        ),
-        291: (
-            "The keys have no permission to use USMS",
-            "grant the key's user USMS access (IAM) in the console",
-        ),
-        299: (
-            "The keys have no permission to use USMS",
-            "grant the key's user USMS access (IAM) in the console",
-        ),
-    }
-    if code in refused:
-        text, hint = refused[code]
+    if code in CREDENTIAL_REFUSALS:
+        text, hint = CREDENTIAL_REFUSALS[code]
+        hint = hint.format(public=public, private=private, project=project)
         return Verdict(ExitCode.REJECTED, False, f"{text} (RetCode {code}{message}).", hint)
     return Verdict(
         ExitCode.REJECTED,
@@ -308,7 +277,7 @@ def run_config_check(
     )
     try:
         form = signed_params(params, settings.public_key, settings.private_key)
-        result = client.call(form, idempotent=True)
+        result = client.call(form)
     finally:
         client.close()
     verdict = interpret_check(

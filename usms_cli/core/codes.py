@@ -3,6 +3,7 @@ which are a partial acceptance), hints, review statuses and template purposes.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # RetCodes that will fail every remaining request the same way: stop instead of repeating them.
@@ -78,3 +79,35 @@ def as_int(value: Any) -> int | None:
 
 APPROVED = 2  # the Status of an approved template or signature
 MARKETING = 3  # the Purpose of a marketing template (08:00-20:00 China time only)
+
+
+# What `usms config check` says when the API refuses its read-only call: (what, hint). The
+# hints name where each setting came from ({public}, {private}, {project}).
+_PROJECT_WRONG = (
+    "The keys work, but the project is wrong or not accessible",
+    "check the project id (from {project})",
+)
+_NO_USMS = (
+    "The keys have no permission to use USMS",
+    "grant the key's user USMS access (IAM) in the console",
+)
+CREDENTIAL_REFUSALS: Mapping[int, tuple[str, str]] = {
+    171: (
+        "The private key does not match the public key",
+        "check the private key (from {private}): it must be the one that belongs to the "
+        "public key (from {public})",
+    ),
+    172: (
+        "The public key is not known to UCloud",
+        "check the public key (from {public}); copy both keys again from the console (API keys)",
+    ),
+    173: ("The UCloud account is restricted", "see the UCloud console"),
+    290: _PROJECT_WRONG,
+    291: _NO_USMS,
+    292: _PROJECT_WRONG,
+    294: (
+        "This machine's IP address is not allowed to use these keys",
+        "add it to the API key's IP allow-list in the console",
+    ),
+    299: _NO_USMS,
+}

@@ -116,11 +116,16 @@ class Client:
         if self._session is not None:
             self._session.close()
 
-    def call(self, form: Mapping[str, str], *, idempotent: bool) -> ApiResult:
-        """POST one signed form. Retries only what is safe for ``idempotent``.
+    def call(self, form: Mapping[str, str], *, idempotent: bool | None = None) -> ApiResult:
+        """POST one signed form. Retries only what is safe: by default what the action table
+        (core/actions.py) says of the form's Action; ``idempotent`` overrides it.
 
         Throttling (429, RetCode 153) pauses every caller sharing this client's pacer.
         """
+        if idempotent is None:
+            from usms_cli.core.actions import may_retry
+
+            idempotent = may_retry(str(form.get("Action", "")))
         body = encode_form(dict(form))
         attempt = 0
         while True:

@@ -91,7 +91,7 @@ def send(
                 return
             index, form = item
             try:
-                result = client.call(form, idempotent=False)
+                result = client.call(form)
             except Exception as exc:  # a bug must not lose the outcome of a request
                 result = ApiResult("unknown", error=f"internal error ({type(exc).__name__})")
             results.put((index, result))
