@@ -195,7 +195,7 @@ def interpret_check(
     public = sources.get("public_key", "not set")
     private = sources.get("private_key", "not set")
     project = sources.get("project_id", "not set")
-    if code in CREDENTIAL_REFUSALS:
+    if code is not None and code in CREDENTIAL_REFUSALS:
         text, hint = CREDENTIAL_REFUSALS[code]
         hint = hint.format(public=public, private=private, project=project)
         return Verdict(ExitCode.REJECTED, False, f"{text} (RetCode {code}{message}).", hint)
