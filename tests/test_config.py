@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, run_usms
-from usms_cli.app.config import emit_warnings, interpret_check
+from usms_cli.app.common import emit_warnings
+from usms_cli.app.config import interpret_check
 from usms_cli.core.errors import ConfigError, ExitCode
 from usms_cli.core.results import ApiResult
 from usms_cli.engine import settings as config
-from usms_cli.output.render import Output
+from usms_cli.output.console import Output
 from usms_cli.sandbox import SandboxConfig, SandboxServer, start_sandbox
 
 OTHER_PUBLIC = "other-public-key-0000aaaa"

@@ -341,9 +341,9 @@ def test_an_explicit_threshold_needs_yes_without_a_terminal(
 def test_interactive_runs_ask_above_1000(
     monkeypatch: pytest.MonkeyPatch, answer: str, code: int
 ) -> None:
-    from usms_cli.app import commands
+    from usms_cli.app import env
 
-    monkeypatch.setattr(commands, "interactive", lambda: True)
+    monkeypatch.setattr(env, "is_interactive", lambda: True)
     result = run_usms("send", "--sandbox", "-p", "1", many(1001), input=answer)
     assert result.exit_code == code, result.stderr
     assert "about to send to 1,001 recipients (1,001 SMS segments)" in result.stderr

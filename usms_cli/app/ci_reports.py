@@ -1,64 +1,41 @@
-"""CI-native results of ``usms send``: step outputs, a step summary and a dotenv report.
-
-Wraps a send: whatever happens (sent, refused, unknown, bad input), the outputs describe it.
-"""
+"""CI-native results of ``usms send``: step outputs, a step summary and a dotenv report, written
+from the finished result (or the error) by the CLI layer, whatever happened."""
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.core.errors import UsmsError
 from usms_cli.output import ci
-from usms_cli.output.render import Output
 
-P = ParamSpec("P")
-
-
-def reported(func: Callable[P, ExitCode]) -> Callable[P, ExitCode]:
-    """Decorate a ``run_*(output, ..., report_dotenv=...)`` command with the CI reports."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ExitCode:
-        output = args[0]
-        assert isinstance(output, Output)
-        dotenv = kwargs.get("report_dotenv")
-        assert dotenv is None or isinstance(dotenv, Path)
-        environ = os.environ
-        output.github = ci.in_github_actions(environ)
-        wanted = output.github or dotenv is not None
-        output.keep_report = wanted
-        try:
-            code = func(*args, **kwargs)
-        except UsmsError as exc:
-            if wanted:
-                payload = {"ok": False, "exit_code": int(exc.exit_code), "error": exc.message}
-                _write(output, payload, environ, dotenv)
-            raise
-        if wanted:
-            payload = dict(output.report_payload or {})
-            payload.update(ok=code == ExitCode.OK, exit_code=int(code))
-            _write(output, payload, environ, dotenv)
-        return code
-
-    return wrapper
+if TYPE_CHECKING:
+    from usms_cli.output.console import Output
 
 
-def _write(
-    output: Output, payload: dict[str, Any], environ: Mapping[str, str], dotenv: Path | None
+def in_github(environ: Mapping[str, str]) -> bool:
+    return ci.in_github_actions(environ)
+
+
+def wanted(environ: Mapping[str, str], dotenv: Path | None) -> bool:
+    """Whether any report is to be written (GitHub Actions, or --report-dotenv)."""
+    return in_github(environ) or dotenv is not None
+
+
+def write_reports(
+    console: Output, payload: dict[str, Any], environ: Mapping[str, str], dotenv: Path | None
 ) -> None:
     """Write every report that applies; a report that cannot be written is a warning (the
     send itself is over, and its exit code must stand)."""
     values = ci.outputs(payload)
+    github = in_github(environ)
     jobs: list[tuple[str | Path, str, str, Callable[[str | Path, str, str], None]]] = []
-    if output.github and environ.get("GITHUB_OUTPUT"):
+    if github and environ.get("GITHUB_OUTPUT"):
         jobs.append(
             (environ["GITHUB_OUTPUT"], ci.github_output_text(values), "$GITHUB_OUTPUT", ci.append)
         )
-    if output.github and environ.get("GITHUB_STEP_SUMMARY"):
+    if github and environ.get("GITHUB_STEP_SUMMARY"):
         summary = ci.summary_markdown(payload)
         jobs.append((environ["GITHUB_STEP_SUMMARY"], summary, "$GITHUB_STEP_SUMMARY", ci.append))
     if dotenv is not None:
@@ -67,4 +44,4 @@ def _write(
         try:
             write(path, text, what)
         except UsmsError as exc:
-            output.warn(exc.message)
+            console.warn(exc.message)

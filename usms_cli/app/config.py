@@ -1,5 +1,5 @@
 """``usms config show`` and ``usms config check``: where each setting comes from, and whether
-the credentials work. Also :func:`emit_warnings`, which every command calls after resolving.
+the credentials work.
 
 Secrets never reach the output: the private key is only ever "<set, hidden>" or "<not set>",
 the public key is shortened. Typer is not imported here.
@@ -7,22 +7,21 @@ the public key is shortened. Typer is not imported here.
 
 from __future__ import annotations
 
-import os
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from usms_cli.app.common import Connection, api_client, require_credentials, resolve
 from usms_cli.core.api import mask_key
 from usms_cli.core.codes import CREDENTIAL_REFUSALS
-from usms_cli.core.errors import ConfigError, ExitCode
-from usms_cli.core.text import width
-from usms_cli.output.render import Output
+from usms_cli.core.errors import ExitCode
 
 if TYPE_CHECKING:
+    from usms_cli.app.env import Env
     from usms_cli.core.results import ApiResult
     from usms_cli.engine.settings import Settings
+    from usms_cli.output.console import Output
 
 HIDDEN = "<set, hidden>"
 NOT_SET = "<not set>"
@@ -40,24 +39,6 @@ LABELS: dict[str, str] = {
     "config_file": "config file",
     "credential_file": "credential file",
 }
-
-_warned: weakref.WeakKeyDictionary[Output, set[str]] = weakref.WeakKeyDictionary()
-
-
-def emit_warnings(output: Output, settings: Settings) -> None:
-    """Print ``settings.warnings`` on stderr, each at most once per ``output`` (one run)."""
-    seen = _warned.setdefault(output, set())
-    for warning in settings.warnings:
-        if warning not in seen:
-            seen.add(warning)
-            output.warn(warning)
-
-
-def resolve_settings(flags: Mapping[str, str | None], env_file: Path | None) -> Settings:
-    from usms_cli.engine import settings as config
-
-    return config.resolve(flags, os.environ, env_file, Path.cwd())
-
 
 # ---- config show ------------------------------------------------------------------------------
 
@@ -104,37 +85,21 @@ def _text(name: str, item: Mapping[str, Any]) -> str:
     return str(value)
 
 
-def run_config_show(
-    output: Output, *, flags: Mapping[str, str | None], env_file: Path | None
-) -> ExitCode:
-    """Print every setting with its (masked) value and where it came from."""
-    settings = resolve_settings(flags, env_file)
-    emit_warnings(output, settings)
-    described = describe_settings(settings)
-    if output.json_mode:
-        output.json(
-            {
-                "settings": described,
-                "profile": settings.profile,
-                "profiles": list(settings.profiles),
-            }
-        )
-        return ExitCode.OK
-    rows = [("Setting", "Value", "Source")]
-    rows += [(LABELS[name], _text(name, item), item["source"]) for name, item in described.items()]
-    widths = [max(width(row[i]) for row in rows) for i in range(2)]
-    for index, (label, value, source) in enumerate(rows):
-        line = (
-            label + " " * (widths[0] - width(label)) + "  "
-            f"{value}" + " " * (widths[1] - width(value)) + "  " + source
-        )
-        output.out.line(line.rstrip(), "bold" if index == 0 else None)
-    if settings.profiles:
-        output.out.line("Profiles in the files: " + ", ".join(settings.profiles))
-    output.out.line(
-        "Precedence: command line > environment > --env-file or ./.env > profile > default."
-    )
-    return ExitCode.OK
+@dataclass(frozen=True)
+class ShowResult:
+    settings: Settings
+    described: dict[str, dict[str, Any]]
+    exit_code: ExitCode = ExitCode.OK
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(label, shown value, source) of every setting, in order."""
+        return [(LABELS[n], _text(n, item), item["source"]) for n, item in self.described.items()]
+
+
+def show(console: Output, env: Env, connection: Connection) -> ShowResult:
+    """Every setting with its (masked) value and where it came from."""
+    settings = resolve(connection, env, console)
+    return ShowResult(settings, describe_settings(settings))
 
 
 # ---- config check -----------------------------------------------------------------------------
@@ -239,45 +204,31 @@ def _context(settings: Settings) -> list[tuple[str, str, str]]:
     return [(LABELS[n], _text(n, described[n]), described[n]["source"]) for n in names]
 
 
-def run_config_check(
-    output: Output,
-    *,
-    flags: Mapping[str, str | None],
-    env_file: Path | None,
-    verbose: bool = False,
-) -> ExitCode:
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: Verdict
+    result: ApiResult
+    action: str
+    context: list[tuple[str, str, str]]
+    settings: dict[str, dict[str, Any]]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.verdict.exit_code
+
+
+def check(console: Output, env: Env, connection: Connection) -> CheckResult:
     """One cheap read-only call that tells whether keys, project and endpoint work."""
-    settings = resolve_settings(flags, env_file)
-    emit_warnings(output, settings)
-    missing = [
-        var
-        for var, value in (
-            ("UCLOUD_PUBLIC_KEY", settings.public_key),
-            ("UCLOUD_PRIVATE_KEY", settings.private_key),
-        )
-        if not value
-    ]
-    if missing or not settings.public_key or not settings.private_key:
-        raise ConfigError(
-            f"no UCloud credentials: {' and '.join(missing)} not set; nothing was checked",
-            hint="export them, put them in ./.env, pass --env-file PATH, or select a profile of "
-            "UCloud's CLI with --profile NAME",
-        )
-
     from usms_cli.core.signing import signed_params
-    from usms_cli.engine.client import Client, RetryPolicy
 
+    settings = resolve(connection, env, console)
+    public_key, private_key = require_credentials(settings, "nothing was checked")
     params = _check_request(settings)
     action = str(params["Action"])
-    client = Client(
-        settings.base_url,
-        settings.timeout,
-        retry=RetryPolicy(attempts=2),
-        log=output.verbose if verbose else None,
-    )
+    # Two attempts at most: a check should answer quickly, not ride out an outage.
+    client = api_client(console, settings, connection.verbose, attempts=2)
     try:
-        form = signed_params(params, settings.public_key, settings.private_key)
-        result = client.call(form)
+        result = client.call(signed_params(params, public_key, private_key))
     finally:
         client.close()
     verdict = interpret_check(
@@ -286,40 +237,6 @@ def run_config_check(
     context = _context(settings)
     if result.request_id:
         context.append(("request id", result.request_id, action))
-    if output.json_mode:
-        output.json(
-            {
-                "ok": verdict.keys_work,
-                "exit_code": int(verdict.exit_code),
-                "keys_work": verdict.keys_work,
-                "summary": verdict.summary,
-                "hint": verdict.hint,
-                "action": action,
-                "status": result.status,
-                "RetCode": result.ret_code,
-                "Message": result.message,
-                "request_id": result.request_id,
-                "error": result.error,
-                "settings": {
-                    name: item
-                    for name, item in describe_settings(settings).items()
-                    if name in ("base_url", "public_key", "private_key", "project_id", "profile")
-                },
-            }
-        )
-    columns = [max(width(row[i]) for row in context) for i in range(2)]
-    details = [
-        f"{label}{' ' * (columns[0] - width(label))}  {value}{' ' * (columns[1] - width(value))}"
-        f"  ({source})"
-        for label, value, source in context
-    ]
-    if verdict.keys_work:
-        if not output.json_mode:
-            output.out.line(verdict.summary, "bold green")
-            for line in details:
-                output.out.line(f"  {line}")
-            if verdict.hint:
-                output.out.line(f"  hint: {verdict.hint}", "yellow")
-    else:
-        output.error(verdict.summary[:1].lower() + verdict.summary[1:], verdict.hint, details)
-    return verdict.exit_code
+    shown = ("base_url", "public_key", "private_key", "project_id", "profile")
+    described = {k: v for k, v in describe_settings(settings).items() if k in shown}
+    return CheckResult(verdict, result, action, context, described)

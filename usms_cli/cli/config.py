@@ -1,15 +1,18 @@
 """``usms config show`` and ``usms config check``: declares options only.
 
-The work is in ``usms_cli.app.config``; errors go through ``usms_cli.cli._finish``. Only
-Typer is imported at module level (start-up time), and nothing from ``usms_cli.cli`` (it imports
-this module).
+The work is in ``usms_cli.app.config``, the look in ``usms_cli.output.config_view``; errors go
+through ``usms_cli.cli.funnel``. Only Typer is imported at module level (start-up time).
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from usms_cli.cli.funnel import console, finish
 from usms_cli.cli.options import BaseUrlOpt, DebugOpt, EnvFileOpt, JsonOpt, ProfileOpt, ProjectOpt
+
+if TYPE_CHECKING:
+    from usms_cli.app.config import CheckResult, ShowResult
 
 SHOW_EPILOG = (
     "Examples: usms config show · usms config show --profile prod --json · "
@@ -46,19 +49,27 @@ def show(
     debug: DebugOpt = False,
 ) -> None:
     """Show every setting, its value (secrets masked) and where it came from."""
-    from usms_cli.cli import _finish
-    from usms_cli.core.errors import ExitCode
-    from usms_cli.output.render import Output
+    from usms_cli.app.common import Connection
 
-    output = Output(json_mode=json_mode)
-    flags = {"profile": profile}
+    output = console(json_mode=json_mode)
+    connection = Connection(profile=profile, env_file=env_file)
 
-    def run() -> ExitCode:
-        from usms_cli.app.config import run_config_show
+    def run() -> "ShowResult":
+        from usms_cli.app.config import show
+        from usms_cli.app.env import Env
+        from usms_cli.output.config_view import render_show
 
-        return run_config_show(output, flags=flags, env_file=env_file)
+        result = show(output, Env.from_process(), connection)
+        settings = result.settings
+        payload = {
+            "settings": result.described,
+            "profile": settings.profile,
+            "profiles": list(settings.profiles),
+        }
+        render_show(output, result.rows(), payload, settings.profiles)
+        return result
 
-    _finish(output, run, debug=debug)
+    finish(output, run, debug=debug)
 
 
 @config_app.command(epilog=CHECK_EPILOG)
@@ -74,16 +85,39 @@ def check(
     debug: DebugOpt = False,
 ) -> None:
     """Check with one read-only API call that the keys, the project and the endpoint work."""
-    from usms_cli.cli import _finish
-    from usms_cli.core.errors import ExitCode
-    from usms_cli.output.render import Output
+    from usms_cli.app.common import Connection
 
-    output = Output(json_mode=json_mode)
-    flags = {"profile": profile, "base_url": base_url, "project_id": project_id}
+    output = console(json_mode=json_mode)
+    connection = Connection(
+        profile=profile,
+        env_file=env_file,
+        base_url=base_url,
+        project_id=project_id,
+        verbose=verbose,
+    )
 
-    def run() -> ExitCode:
-        from usms_cli.app.config import run_config_check
+    def run() -> "CheckResult":
+        from usms_cli.app.config import check
+        from usms_cli.app.env import Env
+        from usms_cli.output.config_view import render_check
 
-        return run_config_check(output, flags=flags, env_file=env_file, verbose=verbose)
+        result = check(output, Env.from_process(), connection)
+        verdict, answer = result.verdict, result.result
+        payload = {
+            "ok": verdict.keys_work,
+            "exit_code": int(verdict.exit_code),
+            "keys_work": verdict.keys_work,
+            "summary": verdict.summary,
+            "hint": verdict.hint,
+            "action": result.action,
+            "status": answer.status,
+            "RetCode": answer.ret_code,
+            "Message": answer.message,
+            "request_id": answer.request_id,
+            "error": answer.error,
+            "settings": result.settings,
+        }
+        render_check(output, verdict, result.context, payload)
+        return result
 
-    _finish(output, run, debug=debug)
+    finish(output, run, debug=debug)

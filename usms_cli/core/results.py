@@ -127,3 +127,19 @@ class SendReport:
         if statuses == {"not_sent"}:
             return ExitCode.UNREACHABLE
         return ExitCode.REJECTED
+
+
+def request_id_text(result: ApiResult) -> str:
+    """`` (request id …)`` when the API gave one, for error messages."""
+    return f" (request id {result.request_id})" if result.request_id else ""
+
+
+def refusal(result: ApiResult, subject: str) -> tuple[str, str | None]:
+    """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint."""
+    from usms_cli.core.codes import HINTS
+
+    text = (
+        f"{subject} was refused by the API: RetCode {result.ret_code}, "
+        f"{result.message!r}{request_id_text(result)}"
+    )
+    return text, HINTS.get(result.ret_code or -1)

@@ -1,0 +1,158 @@
+"""What every use case that calls the API shares: where the connection settings come from, the
+credential check, the API client, and one read-only query with its failure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from usms_cli.core.errors import ConfigError, ExitCode, UsmsError
+
+if TYPE_CHECKING:
+    from usms_cli.app.env import Env
+    from usms_cli.core.results import ApiResult
+    from usms_cli.engine.client import Client
+    from usms_cli.engine.pacing import Pacer
+    from usms_cli.engine.settings import Settings
+    from usms_cli.output.console import Output
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The options that say which account and endpoint to use (flags; None = not given)."""
+
+    profile: str | None = None
+    project_id: str | None = None
+    base_url: str | None = None
+    timeout: str | None = None
+    env_file: Path | None = None
+    template_id: str | None = None
+    sig_content: str | None = None
+    verbose: bool = False
+
+    def flags(self) -> dict[str, str | None]:
+        return {
+            "profile": self.profile,
+            "project_id": self.project_id,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "template_id": self.template_id,
+            "sig_content": self.sig_content,
+        }
+
+
+def resolve(connection: Connection, env: Env, console: Output | None = None) -> Settings:
+    """Settings as flag > environment > .env > profile > default; their warnings are shown
+    once on ``console``."""
+    from usms_cli.engine import settings as engine_settings
+
+    settings = engine_settings.resolve(
+        connection.flags(), env.environ, connection.env_file, env.cwd
+    )
+    if console is not None:
+        emit_warnings(console, settings)
+    return settings
+
+
+def emit_warnings(console: Output, settings: Settings) -> None:
+    """Print ``settings.warnings`` on stderr, each at most once per console (one run)."""
+    for warning in settings.warnings:
+        if warning not in console.warned:
+            console.warned.add(warning)
+            console.warn(warning)
+
+
+def require_credentials(settings: Settings, what: str = "nothing was sent") -> tuple[str, str]:
+    """The key pair, or a ConfigError naming what is missing."""
+    public, private = settings.public_key, settings.private_key
+    if public and private:
+        return public, private
+    missing = [
+        name
+        for name, value in (("UCLOUD_PUBLIC_KEY", public), ("UCLOUD_PRIVATE_KEY", private))
+        if not value
+    ]
+    raise ConfigError(
+        f"no UCloud credentials: {' and '.join(missing)} not set; {what}",
+        hint="export them, put them in ./.env, pass --env-file PATH, or use --profile NAME",
+    )
+
+
+def api_client(
+    console: Output,
+    settings: Settings,
+    verbose: bool,
+    *,
+    pacer: Pacer | None = None,
+    pool_size: int = 4,
+    attempts: int | None = None,
+) -> Client:
+    """A client whose -v log goes to stderr, masked unless --show-pii. ``attempts`` caps the
+    tries of one call (default: the client's retry policy)."""
+    from usms_cli.engine.client import Client, RetryPolicy
+
+    return Client(
+        settings.base_url,
+        settings.timeout,
+        retry=None if attempts is None else RetryPolicy(attempts=attempts),
+        log=console.verbose if verbose else None,
+        mask_pii=not console.masker.show_pii,
+        pacer=pacer,
+        pool_size=pool_size,
+    )
+
+
+class ApiFailure(UsmsError):
+    """A read-only call that did not succeed; the exit code follows the send rules."""
+
+    @classmethod
+    def from_result(cls, result: ApiResult, what: str) -> ApiFailure:
+        from usms_cli.core.results import refusal, request_id_text
+
+        rid = request_id_text(result)
+        if result.status == "rejected":
+            text, hint = refusal(result, what)
+            error = cls(text, hint=hint)
+            error.exit_code = ExitCode.REJECTED
+        else:
+            error = cls(f"{what} failed: {result.error}{rid}")
+            unreachable = result.status == "not_sent"
+            error.exit_code = ExitCode.UNREACHABLE if unreachable else ExitCode.UNKNOWN
+        return error
+
+
+def query(
+    client: Client, params: Mapping[str, Any], settings: Settings, what: str
+) -> dict[str, Any]:
+    """Call a read-only action; an ApiFailure for anything but RetCode 0."""
+    from usms_cli.core.signing import signed_params
+
+    public_key, private_key = require_credentials(settings)
+    result = client.call(signed_params(params, public_key, private_key))
+    if result.status == "accepted" and result.body is not None:
+        return result.body
+    raise ApiFailure.from_result(result, what)
+
+
+def data_of(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The one item a look-up answered with (``Data``, an object or a one-item list)."""
+    data = body.get("Data")
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        raise ApiFailure(f"the {kind} look-up answered without Data")
+    return data
+
+
+def look_up(
+    console: Output, settings: Settings, params: Mapping[str, Any], kind: str, verbose: bool
+) -> dict[str, Any]:
+    """One read-only look-up: its ``Data`` item, or a UsmsError."""
+    client = api_client(console, settings, verbose)
+    try:
+        body = query(client, params, settings, f"the {kind} look-up")
+    finally:
+        client.close()
+    return data_of(body, kind)

@@ -1,0 +1,106 @@
+"""Delivery receipts (GetUSMSSendReceipt): fetch once, or poll with back-off until every phone
+has a final result or time runs out. ``usms receipt`` and ``usms send --wait`` both use it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from usms_cli.app.common import ApiFailure, Connection, api_client, query, require_credentials
+from usms_cli.app.common import resolve as resolve_settings
+from usms_cli.app.request import check_wait
+from usms_cli.core.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from usms_cli.app.env import Env
+    from usms_cli.core.receipts import ReceiptState
+    from usms_cli.engine.client import Client
+    from usms_cli.engine.settings import Settings
+    from usms_cli.output.console import Output
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Whether to poll, and how: first pause ``interval``, backing off up to a minute."""
+
+    enabled: bool = False
+    timeout: float = 600.0
+    interval: float = 5.0
+
+
+@dataclass
+class ReceiptResult:
+    state: ReceiptState
+    waited: bool
+    timed_out: bool
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.state.exit_code()
+
+
+def receipts(
+    console: Output,
+    env: Env,
+    connection: Connection,
+    session_nos: Sequence[str],
+    wait: Wait,
+) -> ReceiptResult:
+    """``usms receipt``: the receipts of ``session_nos``."""
+    unique = list(dict.fromkeys(sn.strip() for sn in session_nos if sn.strip()))
+    if not unique:
+        raise InputError("no SessionNo given: usms receipt SESSION_NO...")
+    check_wait(wait.timeout, wait.interval, "--timeout", "--interval")
+    settings = resolve_settings(connection, env, console)
+    require_credentials(settings)
+    client = api_client(console, settings, connection.verbose)
+    try:
+        return poll(console, client, settings, unique, wait)
+    finally:
+        client.close()
+
+
+def poll(
+    console: Output,
+    client: Client,
+    settings: Settings,
+    session_nos: Sequence[str],
+    wait: Wait,
+    expected: Mapping[str, Sequence[str]] | None = None,
+) -> ReceiptResult:
+    """Fetch once, or (``wait.enabled``) poll until every known phone is final or time is up.
+    ``expected`` maps each SessionNo to the phones it was sent to, when known."""
+    from usms_cli.core.api import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
+    from usms_cli.core.receipts import PollPlan, ReceiptState, parse_receipts
+
+    state = ReceiptState(list(session_nos), expected or {})
+    deadline = time.monotonic() + wait.timeout
+    plan = PollPlan(interval=wait.interval, max_interval=max(wait.interval, 60.0))
+    delays = iter(plan.delays())
+    with console.status_line() as status:
+        while True:
+            for chunk in chunks(list(session_nos), MAX_SESSIONS_PER_RECEIPT):
+                params = build_receipt_query(chunk, settings.project_id)
+                try:
+                    body = query(client, params, settings, "the receipt query")
+                except ApiFailure as failure:
+                    if not wait.enabled or failure.exit_code == ExitCode.REJECTED:
+                        raise
+                    console.warn(f"{failure.message}; will ask again")
+                    continue
+                state.update(parse_receipts(body))
+            if not wait.enabled or state.done():
+                return ReceiptResult(state, wait.enabled, timed_out=False)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return ReceiptResult(state, True, timed_out=True)
+            pause = min(next(delays), remaining)
+            counts = state.counts()
+            status(
+                f"Waiting for receipts: {counts['delivered']} delivered, "
+                f"{counts['failed']} failed, {counts['pending'] + counts['unknown']} "
+                f"not final · next check in {pause:.0f}s · {remaining:.0f}s left"
+            )
+            time.sleep(pause)

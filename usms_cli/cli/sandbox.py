@@ -1,0 +1,127 @@
+"""``usms sandbox``: a local USMS-compatible endpoint in the foreground."""
+
+# No ``from __future__ import annotations`` in the CLI modules (start-up time; see send.py).
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from usms_cli.cli.funnel import console, finish
+from usms_cli.cli.options import DebugOpt
+from usms_cli.core.errors import ExitCode
+
+SANDBOX_EPILOG = (
+    "Examples: usms sandbox · usms sandbox --port 0 --latency 150 --fail-rate 0.1 "
+    "--fail-number 13800000001 --record sent.jsonl · usms sandbox --config templates.toml\n\n"
+    "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM) · 2 bad options or the port is taken.\n\n"
+    "The sandbox keys are fixed and public (usms-sandbox-public-key / usms-sandbox-private-key): "
+    "they are not secrets, so they may be given as flags. Only loopback addresses are allowed."
+)
+
+
+def sandbox(
+    host: Annotated[
+        str, typer.Option("--host", help="Loopback address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0 picks a free one).")] = 8040,
+    public_key: Annotated[
+        str | None, typer.Option("--public-key", help="Sandbox public key.", show_default=False)
+    ] = None,
+    private_key: Annotated[
+        str | None,
+        typer.Option(
+            "--private-key",
+            help="Sandbox private key (a test value, not a secret).",
+            show_default=False,
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="TOML file of templates and signatures.",
+            show_default=False,
+        ),
+    ] = None,
+    templates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--template",
+            metavar="ID=TEXT",
+            help="An approved template, e.g. --template 'UTA1=Hello {1}'. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    signatures: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signature",
+            metavar="TEXT",
+            help="An approved signature. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    latency: Annotated[
+        int, typer.Option("--latency", metavar="MS", help="Delay every answer.")
+    ] = 0,
+    fail_rate: Annotated[
+        float,
+        typer.Option(
+            "--fail-rate", metavar="F", help="Fraction (0-1) of sends refused with RetCode 18004."
+        ),
+    ] = 0.0,
+    fail_numbers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-number",
+            metavar="PHONE",
+            help="A number whose delivery always fails. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    receipt_delay: Annotated[
+        float,
+        typer.Option("--receipt-delay", metavar="SECONDS", help="Seconds before receipts appear."),
+    ] = 2.0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Do not show each accepted message.")
+    ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            metavar="FILE",
+            help="Append every accepted message as JSONL.",
+            show_default=False,
+        ),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run a local USMS-compatible endpoint for tests and demos (no account needed)."""
+    from usms_cli.app.sandbox import SandboxOptions
+
+    options = SandboxOptions(
+        host=host,
+        port=port,
+        public_key=public_key,
+        private_key=private_key,
+        config_file=config_file,
+        templates=tuple(templates or ()),
+        signatures=tuple(signatures or ()),
+        latency_ms=latency,
+        fail_rate=fail_rate,
+        fail_numbers=tuple(fail_numbers or ()),
+        receipt_delay=receipt_delay,
+        record=record,
+        display=not quiet,
+    )
+    output = console()
+
+    def run() -> ExitCode:
+        from usms_cli.app.sandbox import run_sandbox
+
+        return run_sandbox(output, options)
+
+    finish(output, run, debug=debug)

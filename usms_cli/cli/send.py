@@ -1,0 +1,489 @@
+"""``usms send``: declares its options (under help headings), builds one SendRequest, calls
+the send use case, renders its result and writes the CI reports from it."""
+
+# No ``from __future__ import annotations`` in the CLI modules: Typer would have to evaluate
+# every string annotation of every command on each run.
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from usms_cli.cli.funnel import console, finish
+from usms_cli.cli.options import (
+    EXIT_CODES,
+    BaseUrlOpt,
+    DebugOpt,
+    EnvFileOpt,
+    JsonOpt,
+    ProfileOpt,
+    ProjectOpt,
+    QuietOpt,
+    TimeoutOpt,
+    VerboseOpt,
+)
+from usms_cli.core.errors import ExitCode, UsmsError
+
+if TYPE_CHECKING:
+    from usms_cli.app.request import SendRequest
+    from usms_cli.app.send import SendResult
+    from usms_cli.output.console import Output
+
+SEND_EPILOG = (
+    """\
+Examples:
+
+  usms send -t UTA1234 -s Acme -p 123456 13800000000
+
+  usms send -t UTA1234 -s Acme -f numbers.txt --dry-run
+
+  some-command | usms send -t UTA1234 -s Acme -f -
+
+  SN=$(usms send -q -t UTA1234 -s Acme 13800000000)
+
+  usms send --csv people.csv -t UTA1234 -s Acme --dry-run --preview 3
+
+"""
+    + EXIT_CODES
+)
+
+
+def send(
+    phones: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PHONE]...",
+            help="Phone numbers; each argument may hold several, separated by commas "
+            "or spaces. +CC/00CC/(CC) prefixes for numbers outside mainland China.",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-f",
+            "--file",
+            metavar="PATH",
+            help="Read numbers from a file, one per line (# comments ok); '-' reads "
+            "stdin; *.csv files use their first column. Repeatable.",
+            show_default=False,
+            rich_help_panel="Recipients",
+        ),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column",
+            metavar="NAME|INDEX",
+            help="CSV column holding the numbers: header name or 1-based index.",
+            show_default=False,
+            rich_help_panel="Recipients",
+        ),
+    ] = None,
+    template_id: Annotated[
+        str | None,
+        typer.Option(
+            "-t",
+            "--template-id",
+            metavar="ID",
+            help="Approved template id. (env USMS_TEMPLATE_ID)",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    sig_content: Annotated[
+        str | None,
+        typer.Option(
+            "-s",
+            "--sig-content",
+            metavar="TEXT",
+            help="Approved signature text, without 【】. (env USMS_SIG_CONTENT)",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-p",
+            "--param",
+            metavar="VALUE",
+            help="Template parameter; repeat in template order ({1}, {2}, …).",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    extend_code: Annotated[
+        str | None,
+        typer.Option(
+            "--extend-code",
+            metavar="DIGITS",
+            help="Extension code (digits).",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    user_id: Annotated[
+        str | None,
+        typer.Option(
+            "--user-id",
+            metavar="TAG",
+            help="Your own tag (≤32 chars), echoed in receipts.",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    csv_file: Annotated[
+        str | None,
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help="Personalised messages (SendBatchUSMSMessage, 200 rows per request): one row "
+            "per recipient, the header row names the columns; '-' reads stdin. Not with phone "
+            "arguments, -f or -p.",
+            show_default=False,
+            rich_help_panel="Personalised CSV",
+        ),
+    ] = None,
+    phone_column: Annotated[
+        str | None,
+        typer.Option(
+            "--phone-column",
+            metavar="NAME",
+            help="With --csv: the column holding the phone numbers (default: phone).",
+            show_default=False,
+            rich_help_panel="Personalised CSV",
+        ),
+    ] = None,
+    param_columns: Annotated[
+        str | None,
+        typer.Option(
+            "--param-columns",
+            metavar="A,B,C",
+            help="With --csv: the columns giving {1}, {2}, … in this order (default: every "
+            "column but the phone and user_id ones, in file order; '' for none).",
+            show_default=False,
+            rich_help_panel="Personalised CSV",
+        ),
+    ] = None,
+    user_id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--user-id-column",
+            metavar="NAME",
+            help="With --csv: the column giving each row's UserId (default: user_id, if the "
+            "file has one).",
+            show_default=False,
+            rich_help_panel="Personalised CSV",
+        ),
+    ] = None,
+    preview: Annotated[
+        int | None,
+        typer.Option(
+            "--preview",
+            metavar="N",
+            min=1,
+            help="With --csv --dry-run: show the first N messages as recipients will read them "
+            "(when the template text can be looked up), else their params.",
+            show_default=False,
+            rich_help_panel="Personalised CSV",
+        ),
+    ] = None,
+    project_id: ProjectOpt = None,
+    base_url: BaseUrlOpt = None,
+    timeout: TimeoutOpt = None,
+    env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid",
+            help="Send to the valid numbers (or CSV rows), report the rest.",
+            rich_help_panel="Recipients",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Parse, validate, build and sign; send nothing.",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "-c",
+            "--concurrency",
+            metavar="N",
+            min=1,
+            max=16,
+            help="Requests in flight at once (1-16), over one keep-alive connection pool.",
+            rich_help_panel="Big batches",
+        ),
+    ] = 4,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            metavar="PER_SECOND",
+            help="At most this many requests per second (all workers together).",
+            show_default=False,
+            rich_help_panel="Big batches",
+        ),
+    ] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            metavar="FILE",
+            dir_okay=False,
+            help="Record every request (JSONL). Run the same command again with the same "
+            "journal to send only what was not accepted yet.",
+            show_default=False,
+            rich_help_panel="Big batches",
+        ),
+    ] = None,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown",
+            help="With --journal: also resend requests whose outcome was unknown "
+            "(they may already have been delivered).",
+            rich_help_panel="Big batches",
+        ),
+    ] = False,
+    failed_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--failed-out",
+            metavar="FILE",
+            dir_okay=False,
+            help="Write the numbers not accepted to FILE, one per line, ready for -f "
+            "(with --csv: the rows not accepted, same header, ready for --csv).",
+            show_default=False,
+            rich_help_panel="Big batches",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Send through a local sandbox started for this command (throwaway keys; "
+            "no account, nothing leaves this machine).",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="After sending, wait for delivery receipts (see usms receipt).",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+    wait_timeout: Annotated[
+        float,
+        typer.Option(
+            "--wait-timeout",
+            metavar="SECONDS",
+            help="With --wait: give up after this.",
+            rich_help_panel="Output",
+        ),
+    ] = 600.0,
+    wait_interval: Annotated[
+        float,
+        typer.Option(
+            "--wait-interval",
+            metavar="SECONDS",
+            help="With --wait: first pause between checks.",
+            rich_help_panel="Output",
+        ),
+    ] = 5.0,
+    template_text: Annotated[
+        str | None,
+        typer.Option(
+            "--template-text",
+            metavar="TEXT",
+            help="The template's text, e.g. '您的验证码是{1}': checks the params and the length "
+            "(at most 500 characters) before sending; --dry-run shows the cost in SMS segments.",
+            show_default=False,
+            rich_help_panel="Message",
+        ),
+    ] = None,
+    show_pii: Annotated[
+        bool,
+        typer.Option(
+            "--show-pii",
+            help="Show phone numbers and template params in full in human output (masked by "
+            "default; --json, -q, --journal and --failed-out always keep them).",
+            rich_help_panel="Output",
+        ),
+    ] = False,
+    report_dotenv: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-dotenv",
+            metavar="FILE",
+            dir_okay=False,
+            help="Write the results as USMS_*=value lines (a GitLab dotenv report).",
+            show_default=False,
+            rich_help_panel="Output",
+        ),
+    ] = None,
+    confirm_above: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-above",
+            metavar="N",
+            min=0,
+            envvar="USMS_CONFIRM_ABOVE",
+            show_envvar=False,
+            help="Ask before sending to more than N recipients (default 1000, in a terminal "
+            "only); when set, runs without a terminal need --yes. (env USMS_CONFIRM_ABOVE)",
+            show_default=False,
+            rich_help_panel="Safety",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "-y", "--yes", help="Do not ask before a large send.", rich_help_panel="Safety"
+        ),
+    ] = False,
+    allow_outside_hours: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-hours",
+            help="Send a marketing template outside 08:00-20:00 China time.",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    json_mode: JsonOpt = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request),
+    or personalised messages from a CSV file (--csv, SendBatchUSMSMessage)."""
+    import os
+
+    from usms_cli.app.common import Connection
+    from usms_cli.app.request import SendRequest
+
+    request = SendRequest(
+        phones=tuple(phones or ()),
+        files=tuple(files or ()),
+        column=column,
+        params=tuple(params or ()),
+        extend_code=extend_code,
+        user_id=user_id,
+        template_text=template_text,
+        csv_file=csv_file,
+        phone_column=phone_column,
+        param_columns=param_columns,
+        user_id_column=user_id_column,
+        preview=preview,
+        concurrency=concurrency,
+        rate=rate,
+        journal=journal,
+        resend_unknown=resend_unknown,
+        failed_out=failed_out,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        confirm_above=confirm_above,
+        yes=yes,
+        allow_outside_hours=allow_outside_hours,
+        sandbox=sandbox,
+        wait=wait,
+        wait_timeout=wait_timeout,
+        wait_interval=wait_interval,
+        report_dotenv=report_dotenv,
+        connection=Connection(
+            profile=profile,
+            project_id=project_id,
+            base_url=base_url,
+            timeout=timeout,
+            env_file=env_file,
+            template_id=template_id,
+            sig_content=sig_content,
+            verbose=verbose,
+        ),
+    )
+    github = os.environ.get("GITHUB_ACTIONS") == "true"
+    output = console(json_mode=json_mode, quiet=quiet, show_pii=show_pii, github=github)
+    run_send(output, request, debug=debug)
+
+
+def run_send(output: "Output", request: "SendRequest", *, debug: bool) -> NoReturn:
+    """Call the send use case, render its result, write the CI reports from it."""
+    from usms_cli.app import ci_reports
+    from usms_cli.app.env import Env
+
+    env = Env.from_process()
+    reports = ci_reports.wanted(env.environ, request.report_dotenv)
+    shown: list[bool] = []
+
+    def on_sent(result: "SendResult") -> None:
+        from usms_cli.output.render import render_report
+
+        if not output.json_mode:
+            render_report(output, result.report)
+            shown.append(True)
+
+    def run() -> "SendResult":
+        from usms_cli.app.send import send
+
+        result = send(request, env, output, on_sent)
+        render_send(output, result, report_shown=bool(shown))
+        if reports:
+            ci_reports.write_reports(
+                output, send_payload(result), env.environ, request.report_dotenv
+            )
+        return result
+
+    def on_error(exc: UsmsError) -> None:
+        if reports:
+            payload = {"ok": False, "exit_code": int(exc.exit_code), "error": exc.message}
+            ci_reports.write_reports(output, payload, env.environ, request.report_dotenv)
+
+    finish(output, run, debug=debug, on_error=on_error)
+
+
+def send_payload(result: "SendResult") -> dict[str, Any]:
+    """The result as ``--json`` prints it (and as the CI reports read it)."""
+    from usms_cli.output.render import receipts_json, report_json
+
+    code = result.exit_code
+    payload = report_json(result.report, code if result.waited else None)
+    payload.update(result.extra)
+    if result.receipts is not None:
+        payload["receipts"] = receipts_json(result.receipts.state, result.receipts.timed_out)
+    elif result.wait_error is not None:
+        payload["receipts"] = {"ok": False, "error": result.wait_error.message}
+    payload.update(ok=code == ExitCode.OK, exit_code=int(code))
+    return payload
+
+
+def render_send(output: "Output", result: "SendResult", *, report_shown: bool) -> None:
+    from usms_cli.output.render import render_cost, render_preview, render_receipts, render_report
+
+    if result.wait_error is not None:
+        error = result.wait_error
+        output.error(f"sent, but waiting for receipts failed: {error.message}", error.hint)
+    if not report_shown:
+        payload = send_payload(result) if output.json_mode else None
+        render_report(output, result.report, payload=payload)
+    if result.receipts is not None:
+        receipts = result.receipts
+        render_receipts(
+            output,
+            receipts.state,
+            waited=receipts.waited,
+            timed_out=receipts.timed_out,
+            embedded=True,
+        )
+    if result.preview is not None:
+        render_preview(output, result.preview, result.preview_total, result.template_known)
+    if result.cost is not None and result.report.dry_run:
+        render_cost(output, result.cost, messages=result.preview is None)
