@@ -366,6 +366,7 @@ def send(
 ) -> None:
     """Send one template to one or many numbers (SendUSMSMessage, 1000 numbers per request),
     or personalised messages from a CSV file (--csv, SendBatchUSMSMessage)."""
+    # long function: a Typer declaration, one parameter per option; the body is short.
     import os
 
     from usms_cli.app.common import Connection

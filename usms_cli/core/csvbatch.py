@@ -83,9 +83,6 @@ class Table:
             invalid_count=self.invalid_count,
         )
 
-    def by_phone(self) -> dict[str, Row]:
-        return {row.phone: row for row in self.rows}
-
 
 def decode(data: bytes, source: str) -> tuple[str, bool]:
     """The text of a CSV file and whether it started with a BOM; InputError naming the line of

@@ -26,7 +26,6 @@ __all__ = [
     "Parsed",
     "check",
     "collect",
-    "fast_mainland",
     "normalize",
     "parse_argument",
     "parse_csv_lines",
@@ -65,10 +64,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 _PIECE_SPLIT = re.compile(r"[,;\uff0c\uff1b\r\n]+")
 # Fast path for the common spellings of one mainland mobile on a line; the match is exactly what
 # normalize() returns for it (a property test holds the two together).
-_FAST_MAINLAND = re.compile(
+_MAINLAND_MOBILE = (
     r"[ \t]*(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*"
-    r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})[ \t]*\r?\n?"
+    r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})"
 )
+_FAST_MAINLAND = re.compile(_MAINLAND_MOBILE + r"[ \t]*\r?\n?")
 
 
 class InvalidPhone(ValueError):
@@ -160,22 +160,12 @@ def normalize(raw: str) -> str:
 
 # The same over a block of lines (re.MULTILINE): one tuple per line, either the three digit
 # groups of a fast-path number, or (in the last group) the whole line for the careful path.
-_BLOCK_LINES = re.compile(
-    r"^(?:[ \t]*(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*"
-    r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})[ \t\r]*|(.*))$",
-    re.MULTILINE,
-)
+_BLOCK_LINES = re.compile(r"^(?:" + _MAINLAND_MOBILE + r"[ \t\r]*|(.*))$", re.MULTILINE)
 
 
 def is_international(number: str) -> bool:
     """For a wire number: ``(CC)…`` is outside mainland China; mainland ones are bare."""
     return number.startswith("(")
-
-
-def fast_mainland(line: str) -> str | None:
-    """The 11 digits when ``line`` is one mainland mobile in a common spelling, else None."""
-    match = _FAST_MAINLAND.fullmatch(line)
-    return match.group(1) + match.group(2) + match.group(3) if match else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,12 +146,3 @@ def _read(
         raise InputError(f"{source}: not a readable CSV file ({exc})") from None
     except OSError as exc:
         raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
-
-
-def stdin_is_terminal() -> bool:
-    import sys
-
-    try:
-        return os.isatty(sys.stdin.fileno())
-    except (AttributeError, ValueError, OSError):
-        return False

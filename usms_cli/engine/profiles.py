@@ -67,8 +67,6 @@ class Profile:
     values: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     available: tuple[str, ...] = ()
-    config_found: bool = False
-    credential_found: bool = False
     warnings: tuple[str, ...] = ()
 
 
@@ -312,8 +310,6 @@ def load_profile(
         values=values,
         sources=sources,
         available=available,
-        config_found=config_entries is not None,
-        credential_found=credential_entries is not None,
         warnings=tuple(warnings),
     )
 

@@ -42,7 +42,6 @@ def send(
     public_key: str,
     private_key: str,
     *,
-    numbers: Sequence[str] | None = None,
     concurrency: int = 1,
     journal: Writer | None = None,
     control: Control | None = None,
@@ -65,7 +64,7 @@ def send(
 
     control = control or Control()
     if plan is None:
-        plan = numbers_plan(message, recipients.numbers if numbers is None else numbers)
+        plan = numbers_plan(message, recipients.numbers)
     identity = plan.identity
 
     def chunk_id(fp: str, index: int) -> str:

@@ -53,9 +53,6 @@ class Settings:
     credential_file: Path | None = None  # sources["credential_file"]
     warnings: tuple[str, ...] = ()  # for the caller to print on stderr (never hold a secret)
 
-    def has_credentials(self) -> bool:
-        return bool(self.public_key) and bool(self.private_key)
-
 
 def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
     """Values of a ``.env`` file (no interpolation, nothing put into ``os.environ``)."""
