@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO

@@ -5,7 +5,7 @@ No printing here: progress and verbose lines go to the callables the caller pass
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
