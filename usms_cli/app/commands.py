@@ -958,41 +958,22 @@ def run_sandbox(
     import sys
 
     from usms_cli import sandbox as sb
-    from usms_cli.core.phones import InvalidPhone, normalize
+    from usms_cli.core.phones import normalize
 
-    config = sb.SandboxConfig()
-    if public_key:
-        config.public_key = public_key
-    if private_key:
-        config.private_key = private_key
-    if config_file is not None:
-        try:
-            loaded_templates, loaded_signatures = sb.load_config_file(str(config_file))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"sandbox config: {exc}") from None
-        config.templates.update(loaded_templates)
-        config.signatures.update(loaded_signatures)
-    for spec in templates:
-        template_id, sep, text = spec.partition("=")
-        if not sep or not template_id.strip() or not text:
-            raise InputError(f"--template {spec!r}: write it as ID=TEXT, e.g. 'UTA1=Hello {{1}}'")
-        config.templates[template_id.strip()] = sb.Template(template_id.strip(), text)
-    for content in signatures:
-        config.signatures[content] = sb.Signature(f"SIG-{content}", content)
-    if not 0 <= fail_rate <= 1:
-        raise InputError("--fail-rate must be between 0 and 1")
-    if latency_ms < 0 or receipt_delay < 0:
-        raise InputError("--latency and --receipt-delay must not be negative")
-    config.latency_ms = latency_ms
-    config.fail_rate = fail_rate
-    config.receipt_delay = receipt_delay
-    for number in fail_numbers:
-        try:
-            config.fail_numbers.add(normalize(number))
-        except InvalidPhone as exc:
-            raise InputError(f"--fail-number {number!r}: {exc}") from None
-    config.record_path = str(record) if record else None
-    config.display = display
+    config = sb.config_from_options(
+        public_key=public_key,
+        private_key=private_key,
+        config_file=config_file,
+        templates=templates,
+        signatures=signatures,
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        fail_numbers=fail_numbers,
+        normalize_phone=normalize,
+        receipt_delay=receipt_delay,
+        record=record,
+        display=display,
+    )
     try:
         return ExitCode(sb.serve_forever(config, host, port, sys.stdout))
     except ValueError as exc:
