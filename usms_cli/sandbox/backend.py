@@ -33,6 +33,7 @@ from usms_cli.sandbox.rules import (
     cost_count,
     failure,
     indexed,
+    is_domestic,
     new_message,
     phone_parts,
     render,
@@ -387,7 +388,7 @@ def send_batch(backend: Backend, params: Mapping[str, str], reply: Reply) -> dic
 def _receipt(item: Mapping[str, Any], failed: bool, receipt_time: int) -> dict[str, Any]:
     return {
         "Phone": item["phone"],
-        "CostCount": cost_count(item["text"]),
+        "CostCount": cost_count(item["text"], domestic=is_domestic(phone_parts(item["phone"]))),
         "ReceiptResult": "Fail" if failed else "Success",
         "ReceiptCode": "UNDELIVRD" if failed else "DELIVRD",
         "ReceiptDesc": "用户接收失败" if failed else "用户接收成功",

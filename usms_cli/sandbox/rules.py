@@ -21,6 +21,16 @@ _MAINLAND = re.compile(r"1[0-9]{10}")
 _PHONE = re.compile(r"(?:0086|86)?(1[0-9]{10})|\(([0-9]{1,4})\)([0-9]{4,14})")
 DIGITS = re.compile(r"[0-9]+")
 
+# GSM 03.38: the default alphabet in code order, 32 to a row (0x1B is the escape into the
+# extension table, not a character), then the extension table, two septets each.
+_GSM_DEFAULT = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
+    " !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
+
 
 def indexed(params: Mapping[str, str], name: str) -> list[str]:
     """Values of ``Name.0``, ``Name.1`` … in numeric index order."""
@@ -65,6 +75,11 @@ def phone_parts(phone: str) -> tuple[str, str] | None:
     return code, national
 
 
+def is_domestic(parts: tuple[str, str] | None) -> bool:
+    """A mainland China number: signed ``【Sig】`` and always billed 70/67."""
+    return parts is not None and parts[0] == "86"
+
+
 def canonical_phone(phone: str) -> str:
     parts = phone_parts(phone)
     return phone if parts is None else f"({parts[0]}){parts[1]}"
@@ -81,8 +96,7 @@ def new_message(
     body: str,
 ) -> dict[str, Any]:
     """One accepted message as the sandbox keeps it (``messages``, receipts, record file)."""
-    domestic = parts is not None and parts[0] == "86"
-    prefix = f"【{sig_content}】" if domestic else f"[{sig_content}]"
+    prefix = f"【{sig_content}】" if is_domestic(parts) else f"[{sig_content}]"
     return {
         "session_no": session_no,
         "phone": phone,
@@ -96,8 +110,31 @@ def new_message(
     }
 
 
-def cost_count(text: str) -> int:
+def cost_count(text: str, *, domestic: bool) -> int:
+    """Billed SMS (the receipts' CostCount) for ``text`` as sent, signature included.
+
+    Every character counts 1, and one SMS holds 70, then 67 per SMS; an international
+    message in the GSM 7-bit alphabet (the API docs' "pure English") holds 160 septets, then
+    153 per SMS, an extension character taking two (escape + character).
+    """
+    if not domestic:
+        septets = _septets(text)
+        if septets is not None:
+            return 1 if septets <= 160 else math.ceil(septets / 153)
     return 1 if len(text) <= 70 else math.ceil(len(text) / 67)
+
+
+def _septets(text: str) -> int | None:
+    """GSM 7-bit septets of ``text``, or None when it needs UCS-2."""
+    septets = 0
+    for char in text:
+        if char in _GSM_DEFAULT:
+            septets += 1
+        elif char in _GSM_EXTENSION:
+            septets += 2
+        else:
+            return None
+    return septets
 
 
 def tasks_problem(tasks: Any) -> tuple[int, str] | None:
