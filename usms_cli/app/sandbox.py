@@ -3,16 +3,15 @@ that ``usms send --sandbox`` starts, points the settings at and shows the inbox 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.errors import ConfigError, ExitCode, InputError
+from usms_cli.core.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
+    from usms_cli.sandbox import SandboxOptions
 
 SHOWN_INBOX = 20
 
@@ -88,79 +87,15 @@ def sandbox_for(enabled: bool, console: Output) -> Any:
     return Throwaway(console) if enabled else _NoSandbox()
 
 
-@dataclass(frozen=True)
-class SandboxOptions:
-    """The options of ``usms sandbox``."""
-
-    host: str = "127.0.0.1"
-    port: int = 8040
-    public_key: str | None = None
-    private_key: str | None = None
-    config_file: Path | None = None
-    templates: Sequence[str] = ()
-    signatures: Sequence[str] = ()
-    latency_ms: int = 0
-    fail_rate: float = 0.0
-    fail_numbers: Sequence[str] = ()
-    receipt_delay: float = 2.0
-    record: Path | None = None
-    display: bool = True
-
-
 def run_sandbox(output: Output, options: SandboxOptions) -> ExitCode:
     """Serve the sandbox in the foreground until Ctrl-C or SIGTERM."""
     import sys
 
-    host, port, public_key, private_key = (
-        options.host,
-        options.port,
-        options.public_key,
-        options.private_key,
-    )
-    config_file, templates, signatures = options.config_file, options.templates, options.signatures
-    latency_ms, fail_rate, fail_numbers = (
-        options.latency_ms,
-        options.fail_rate,
-        options.fail_numbers,
-    )
-    receipt_delay, record, display = options.receipt_delay, options.record, options.display
-
     from usms_cli import sandbox as sb
-    from usms_cli.core.phones import InvalidPhone, normalize
+    from usms_cli.core.phones import normalize
 
-    config = sb.SandboxConfig()
-    if public_key:
-        config.public_key = public_key
-    if private_key:
-        config.private_key = private_key
-    if config_file is not None:
-        try:
-            loaded_templates, loaded_signatures = sb.load_config_file(str(config_file))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"sandbox config: {exc}") from None
-        config.templates.update(loaded_templates)
-        config.signatures.update(loaded_signatures)
-    for spec in templates:
-        template_id, sep, text = spec.partition("=")
-        if not sep or not template_id.strip() or not text:
-            raise InputError(f"--template {spec!r}: write it as ID=TEXT, e.g. 'UTA1=Hello {{1}}'")
-        config.templates[template_id.strip()] = sb.Template(template_id.strip(), text)
-    for content in signatures:
-        config.signatures[content] = sb.Signature(f"SIG-{content}", content)
-    if not 0 <= fail_rate <= 1:
-        raise InputError("--fail-rate must be between 0 and 1")
-    if latency_ms < 0 or receipt_delay < 0:
-        raise InputError("--latency and --receipt-delay must not be negative")
-    config.latency_ms = latency_ms
-    config.fail_rate = fail_rate
-    config.receipt_delay = receipt_delay
-    for number in fail_numbers:
-        try:
-            config.fail_numbers.add(normalize(number))
-        except InvalidPhone as exc:
-            raise InputError(f"--fail-number {number!r}: {exc}") from None
-    config.record_path = str(record) if record else None
-    config.display = display
+    config = sb.config_from_options(options, normalize_phone=normalize)
+    host, port = options.host, options.port
     try:
         return ExitCode(sb.serve_forever(config, host, port, sys.stdout))
     except ValueError as exc:

@@ -101,7 +101,7 @@ def sandbox(
 ) -> None:
     """Run a local USMS-compatible endpoint for tests and demos (no account needed)."""
     # long function: a Typer declaration, one parameter per option; the body is short.
-    from usms_cli.app.sandbox import SandboxOptions
+    from usms_cli.sandbox import SandboxOptions
 
     options = SandboxOptions(
         host=host,
