@@ -14,6 +14,7 @@ import typer
 
 from usms_cli import __version__
 from usms_cli.cli.config import config_app
+from usms_cli.cli.funnel import UsmsGroup
 from usms_cli.cli.options import EXIT_CODES
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
     # benchmarks/startup.py holds `usms --help` to <= 2x a bare `import typer`.
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=UsmsGroup,
 )
 
 

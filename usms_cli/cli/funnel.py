@@ -2,10 +2,11 @@
 becomes a message and the process exit code; anything else is exit 70 (the traceback is shown
 under --debug). This is the only place that turns outcomes into exit codes."""
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import typer
+from typer.core import TyperGroup
 
 from usms_cli.core.errors import ExitCode, UsmsError
 
@@ -52,6 +53,14 @@ def finish(
             else "run again with --debug to see the traceback, and please report it",
         )
         code = ExitCode.INTERNAL
+    if output.out.lost:
+        from usms_cli.core.errors import EXIT_MEANINGS
+
+        meaning = EXIT_MEANINGS.get(int(code), "")
+        output.err.write(
+            f"usms: stdout was closed before everything was written; exit code {int(code)} "
+            f"({meaning})\n"
+        )
     raise typer.Exit(int(code))
 
 
@@ -64,3 +73,58 @@ def console(
     from usms_cli.output.console import Output
 
     return Output(json_mode=json_mode, quiet=quiet, masker=Masker(show_pii=show_pii), github=github)
+
+
+class UsmsGroup(TyperGroup):
+    """The root command. Click's usage errors (an unknown option, a value out of range, a
+    missing argument) are raised before any command runs, so they reach no command's funnel:
+    they are caught here, shown as Click shows them, and, with --json, also given as the one
+    JSON object on stdout. Exit code 2 as documented."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        import sys
+
+        from typer import _click as click
+
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            exc.show()
+            if "--json" in argv[: argv.index("--") if "--" in argv else len(argv)]:
+                _usage_json(exc)
+            code = exc.exit_code
+        except click.exceptions.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        except typer.Abort:
+            sys.stderr.write("Aborted!\n")
+            code = 1
+        code = 0 if code is None else code
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _usage_json(exc: Exception) -> None:
+    """The usage error as ``--json`` promises it: one object on stdout."""
+    import json
+
+    from usms_cli.output.console import Stream
+
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    payload: dict[str, object] = {
+        "ok": False,
+        "exit_code": 2,
+        "error": message,
+        "hint": None,
+        "details": [],
+    }
+    Stream().write(json.dumps(payload, ensure_ascii=False) + "\n")

@@ -19,6 +19,19 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # SIGTERM
 
 
+EXIT_MEANINGS = {
+    0: "all accepted",
+    1: "refused by the API",
+    2: "bad usage, input or configuration; nothing sent",
+    3: "partly sent",
+    4: "API unreachable; nothing sent",
+    5: "outcome unknown; may have been sent",
+    70: "internal error",
+    130: "interrupted",
+    143: "terminated",
+}
+
+
 class UsmsError(Exception):
     """An expected failure with a message meant for the user (never holds a secret)."""
 

@@ -24,15 +24,20 @@ PROG = "usms"
 
 
 class Stream:
-    """One output stream: rich when it is a terminal, plain text otherwise."""
+    """One output stream: rich when it is a terminal, plain text otherwise.
+
+    A stream that was closed (``>&-``), whose reader went away (``| head``) or that cannot be
+    written (``>/dev/full``) is marked ``lost`` and written no more: what it carried is lost,
+    never the run's other work or its exit code."""
 
     def __init__(self, file: IO[str] | None = None, *, stderr: bool = False) -> None:
         self._file = file
         self._stderr = stderr
         self._console: Console | None = None
+        self.lost = False
 
     @property
-    def file(self) -> IO[str]:
+    def file(self) -> IO[str] | None:
         if self._file is not None:
             return self._file
         return sys.stderr if self._stderr else sys.stdout
@@ -40,8 +45,8 @@ class Stream:
     @property
     def is_terminal(self) -> bool:
         try:
-            return self.file.isatty()
-        except (AttributeError, ValueError):
+            return self.file is not None and not self.lost and self.file.isatty()
+        except (AttributeError, ValueError, OSError):
             return False
 
     @property
@@ -57,14 +62,40 @@ class Stream:
             self._console = Console(file=self.file, highlight=False, soft_wrap=True)
         return self._console
 
+    def write(self, text: str) -> None:
+        """Write and flush ``text``; a lost stream swallows it."""
+        file = self.file
+        if self.lost or file is None:
+            self.lost = True
+            return
+        try:
+            file.write(text)
+            file.flush()
+        except (OSError, ValueError):  # EPIPE, a closed file, a full disk
+            self._lose(file)
+
+    def _lose(self, file: IO[str]) -> None:
+        """Stop writing, and point the descriptor at /dev/null so that the interpreter's own
+        flush at exit does not fail again ("Exception ignored ... BrokenPipeError")."""
+        self.lost = True
+        try:
+            fd = file.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
     def line(self, text: str = "", style: str | None = None) -> None:
         if self.styled and style:
             from rich.text import Text
 
-            self.console().print(Text(text, style=style))
+            try:
+                self.console().print(Text(text, style=style))
+            except (OSError, ValueError):
+                self.lost = True
         else:
-            self.file.write(text + "\n")
-            self.file.flush()
+            self.write(text + "\n")
 
 
 class Output:
@@ -101,8 +132,7 @@ class Output:
 
             lines = add_mask_lines(values)
             if lines:
-                self.err.file.write("\n".join(lines) + "\n")
-                self.err.file.flush()
+                self.err.write("\n".join(lines) + "\n")
 
     def error(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
         if self.github:
@@ -141,9 +171,7 @@ class Output:
     def json(self, payload: dict[str, Any]) -> None:
         # Indented for a person at a terminal; compact (and C-encoded, fast) for pipes.
         indent = 2 if self.out.is_terminal else None
-        json.dump(payload, self.out.file, ensure_ascii=False, indent=indent)
-        self.out.file.write("\n")
-        self.out.file.flush()
+        self.out.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
 
     # ---- failures before sending ----------------------------------------------------------
     def usms_error(self, exc: UsmsError) -> None:

@@ -152,9 +152,7 @@ def render_report(
     if output.json_mode:
         output.json(payload if payload is not None else report_json(report))
     elif output.quiet:
-        for sn in report.session_nos:
-            output.out.file.write(sn + "\n")
-        output.out.file.flush()
+        output.out.write("".join(sn + "\n" for sn in report.session_nos))
     else:
         _human_report(output, report)
     if not report.dry_run:
@@ -387,9 +385,7 @@ def render_receipts(
             output.json(receipts_json(state, timed_out))
     elif output.quiet:
         if not embedded:
-            for row in rows:
-                output.out.file.write(f"{row.phone}\t{row.result}\n")
-            output.out.file.flush()
+            output.out.write("".join(f"{row.phone}\t{row.result}\n" for row in rows))
     else:
         _receipt_table(output, rows)
         summary = ", ".join(f"{counts[k]:,} {k}" for k in counts if counts[k])
