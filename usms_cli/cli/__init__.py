@@ -15,6 +15,7 @@ import typer
 
 from usms_cli import __version__
 from usms_cli.cli.config import config_app
+from usms_cli.cli.listen import LISTEN_EPILOG, listen
 from usms_cli.cli.options import (
     BaseUrlOpt,
     DebugOpt,
@@ -713,6 +714,9 @@ def sandbox(
         )
 
     _finish(output, run, debug=debug)
+
+
+app.command(epilog=LISTEN_EPILOG)(listen)
 
 
 def _finish(output: "Output", run: Callable[[], ExitCode], *, debug: bool) -> NoReturn:
