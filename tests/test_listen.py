@@ -366,6 +366,21 @@ def test_slow_and_idle_connections_are_cut_and_pushes_still_get_through(start: A
     assert len(lines(tmp_path / "events.jsonl")) == 1
 
 
+def test_a_flood_of_connections_is_shed_and_service_resumes(start: Any, tmp_path: Path):
+    limits = Limits(request_timeout=0.5, idle_timeout=0.5, max_connections=16)
+    listener, captured = start(limits=limits)
+    parts = urlsplit(listener.url)
+    threads_before = threading.active_count()
+    flood = [socket.create_connection((parts.hostname, parts.port)) for _ in range(200)]
+    time.sleep(1.0)  # the 16 it kept time out; the rest were closed at once
+    assert threading.active_count() <= threads_before
+    assert post(listener.url, status_push(receipt(0))) == (200, OK)
+    for sock in flood:
+        sock.close()
+    assert len(lines(tmp_path / "events.jsonl")) == 1
+    assert "Traceback" not in captured.stderr.getvalue()
+
+
 # --------------------------------------------------------------------------------------------
 # --exec, --forward-to and hooks
 

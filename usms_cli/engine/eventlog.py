@@ -175,7 +175,10 @@ class EventLog:
                     stopping = True
                     break
                 batch.append(more)
-            error = self._write(b"".join(data for data, _, _ in batch))
+            try:
+                error = self._write(b"".join(data for data, _, _ in batch))
+            except Exception as exc:  # never leave a waiter hanging
+                error = OSError(f"internal error while writing ({type(exc).__name__})")
             for _, future, loop in batch:
                 try:
                     loop.call_soon_threadsafe(_settle, future, error)
