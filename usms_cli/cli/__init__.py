@@ -55,7 +55,7 @@ def root(
 
 def _register() -> None:
     """Each command is declared in its own module and registered here (no import cycle)."""
-    from usms_cli.cli import lookup, receipt, sandbox, send
+    from usms_cli.cli import listen, lookup, receipt, sandbox, send
     from usms_cli.cli.sections import SectionedCommand
 
     app.command(epilog=send.SEND_EPILOG, no_args_is_help=False, cls=SectionedCommand)(send.send)
@@ -63,6 +63,7 @@ def _register() -> None:
     app.command(epilog=lookup.LOOKUP_EPILOG)(lookup.template)
     app.command(epilog=lookup.LOOKUP_EPILOG)(lookup.signature)
     app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
+    app.command(epilog=listen.LISTEN_EPILOG)(listen.listen)
 
 
 _register()
