@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,11 @@ def test_more_than_100_sessions_are_asked_in_chunks(sandbox: SandboxServer) -> N
     result = run_usms("receipt", *sessions, "--json", env=env_for(sandbox))
     assert result.exit_code == 5
     assert sandbox.request_counts["GetUSMSSendReceipt"] == 2
-    assert len(result.json["receipts"]) == 150
+    # none of them has reported, and usms does not know their phones: nothing is counted as
+    # pending per phone; the sessions are listed as silent (issue 13: not "1 pending" each)
+    assert result.json["receipts"] == []
+    assert len(result.json["sessions_without_receipts"]) == 150
+    assert result.json["all_phones_counted"] is False
 
 
 def test_receipt_with_a_wrong_key_exits_1(sandbox: SandboxServer) -> None:
@@ -214,3 +219,85 @@ def test_bad_wait_options_are_refused_before_anything_is_sent(sandbox: SandboxSe
     assert result.exit_code == 2
     assert "--wait-interval" in result.stderr
     assert sandbox.request_counts["SendUSMSMessage"] == 0
+
+
+# ---- issue 13: what receipt --wait knows, and how SessionNos are read ----------------------
+
+
+def test_wait_without_the_phones_says_silent_phones_are_not_counted(
+    sandbox: SandboxServer,
+) -> None:
+    """The API lists only phones that reported: 'usms receipt --wait SN' must not call a
+    two-phone session delivered because one phone reported, without saying so."""
+    sn = send_q(sandbox, "13800000000", "13800000001")
+    result = run_usms(
+        "receipt", "--wait", "--wait-interval", "0.1", "--json", sn, env=env_for(sandbox)
+    )
+    assert result.json["all_phones_counted"] is False
+    human = run_usms("receipt", sn, env=env_for(sandbox))
+    assert "cannot be counted" in human.stdout
+
+
+def test_wait_with_expect_counts_the_phones_that_have_not_reported(
+    sandbox: SandboxServer,
+) -> None:
+    sn = send_q(sandbox, "13800000000")
+    result = run_usms(
+        "receipt", "--wait", "--wait-interval", "0.1", "--wait-timeout", "3", "--expect", "2",
+        "--json", sn, env=env_for(sandbox),
+    )  # fmt: skip
+    assert result.exit_code == 5  # one phone reported; one is still pending
+    assert result.json["counts"]["delivered"] == 1 and result.json["counts"]["pending"] == 1
+    assert result.json["all_phones_counted"] is True
+
+
+def test_wait_with_phones_names_the_silent_ones(sandbox: SandboxServer, tmp_path: Any) -> None:
+    sn = send_q(sandbox, "13800000000")
+    phones = tmp_path / "phones.txt"
+    phones.write_text("13800000000\n13800000009\n")
+    result = run_usms(
+        "receipt", "--wait", "--wait-interval", "0.1", "--wait-timeout", "3",
+        "--phones", str(phones), "--json", sn, env=env_for(sandbox),
+    )  # fmt: skip
+    assert result.exit_code == 5
+    pending = [r["Phone"] for r in result.json["receipts"] if r["result"] == "pending"]
+    assert pending == ["13800000009"]
+    listed = run_usms(
+        "receipt", "--phones", "13800000000", "--json", sn, env=env_for(sandbox)
+    )  # the list form
+    assert listed.json["all_phones_counted"] is True
+
+
+def test_session_nos_from_q_output_in_one_argument_and_from_stdin(
+    sandbox: SandboxServer,
+) -> None:
+    """SN=$(usms send -q …) holds one SessionNo per line once a send needs two requests."""
+    first = send_q(sandbox, "13800000000")
+    second = send_q(sandbox, "13800000001")
+    joined = f"{first}\n{second}\n"
+    result = run_usms("receipt", "--json", joined, env=env_for(sandbox))
+    assert result.json["session_nos"] == [first, second]
+    piped = run_usms("receipt", "--json", "-", input=joined, env=env_for(sandbox))
+    assert piped.json["session_nos"] == [first, second]
+
+
+@pytest.mark.parametrize("typo", ["$SN", "5a3c9e1b7d42", "{'SessionNo': 1}", "x" * 300])
+def test_a_malformed_session_no_is_exit_2_before_any_request(
+    sandbox: SandboxServer, typo: str
+) -> None:
+    result = run_usms("receipt", typo, env=env_for(sandbox))
+    assert result.exit_code == 2
+    assert "is not a SessionNo" in result.stderr
+    assert sandbox.request_counts.get("GetUSMSSendReceipt", 0) == 0
+
+
+def test_the_old_timeout_spelling_still_works_but_is_not_advertised(
+    sandbox: SandboxServer,
+) -> None:
+    sn = send_q(sandbox, "13800000000")
+    result = run_usms(
+        "receipt", "--wait", "--interval", "0.1", "--timeout", "10", sn, env=env_for(sandbox)
+    )
+    assert result.exit_code == 0
+    assert "--timeout" not in run_usms("receipt", "--help").stdout
+    assert "--wait-timeout" in run_usms("receipt", "--help").stdout

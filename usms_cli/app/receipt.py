@@ -41,25 +41,54 @@ class ReceiptResult:
         return self.state.exit_code()
 
 
+@dataclass(frozen=True)
+class Expected:
+    """Whom the sessions went to, when the caller knows (``--phones``, ``--expect``)."""
+
+    phones: tuple[str, ...] = ()
+    count: int | None = None
+
+
 def receipts(
     console: Output,
     env: Env,
     connection: Connection,
     session_nos: Sequence[str],
     wait: Wait,
+    expected: Expected | None = None,
 ) -> ReceiptResult:
-    """``usms receipt``: the receipts of ``session_nos``."""
-    unique = list(dict.fromkeys(sn.strip() for sn in session_nos if sn.strip()))
+    """``usms receipt``: the receipts of ``session_nos`` (each argument may hold several,
+    separated by white space; ``-`` reads them from stdin)."""
+    from usms_cli.core.receipts import split_session_nos
+
+    words = [env.stdin.read() if value == "-" else value for value in session_nos]
+    unique = split_session_nos(words)
     if not unique:
         raise InputError("no SessionNo given: usms receipt SESSION_NO...")
-    check_wait(wait.timeout, wait.interval, "--timeout", "--interval")
+    check_wait(wait.timeout, wait.interval, "--wait-timeout", "--wait-interval")
+    if expected is not None and expected.count is not None and expected.count < 1:
+        raise InputError("--expect must be a number of phones ≥ 1")
     settings = resolve_settings(connection, env, console)
     require_credentials(settings)
     client = api_client(console, settings, connection.verbose)
     try:
-        return poll(console, client, settings, unique, wait)
+        return poll(console, client, settings, unique, wait, expected=expected)
     finally:
         client.close()
+
+
+def read_phones(value: str) -> tuple[str, ...]:
+    """``--phones``: a file of numbers (as ``send -f`` reads it), or a list in the argument."""
+    import os
+
+    from usms_cli.core.phones import collect
+    from usms_cli.engine.inputs import gather
+
+    is_file = os.path.isfile(value)
+    recipients = collect(gather([] if is_file else [value], [value] if is_file else []))
+    if recipients.invalid_count or not recipients.numbers:
+        raise InputError(f"--phones {value[:40]!r}: give valid phone numbers, or a file of them")
+    return tuple(recipients.numbers)
 
 
 def poll(
@@ -68,14 +97,17 @@ def poll(
     settings: Settings,
     session_nos: Sequence[str],
     wait: Wait,
-    expected: Mapping[str, Sequence[str]] | None = None,
+    sent_to: Mapping[str, Sequence[str]] | None = None,
+    expected: Expected | None = None,
 ) -> ReceiptResult:
     """Fetch once, or (``wait.enabled``) poll until every known phone is final or time is up.
-    ``expected`` maps each SessionNo to the phones it was sent to, when known."""
+    ``sent_to`` maps each SessionNo to the phones it was sent to, when known."""
     from usms_cli.core.api import MAX_SESSIONS_PER_RECEIPT, build_receipt_query, chunks
     from usms_cli.core.receipts import PollPlan, ReceiptState, parse_receipts
 
-    state = ReceiptState(list(session_nos), expected or {})
+    expected = expected or Expected()
+    state = ReceiptState(list(session_nos), sent_to or {}, phones=expected.phones)
+    state.expect = expected.count
     deadline = time.monotonic() + wait.timeout
     plan = PollPlan(interval=wait.interval, max_interval=max(wait.interval, 60.0))
     delays = iter(plan.delays())

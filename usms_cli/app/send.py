@@ -183,6 +183,6 @@ def _maybe_wait(
         on_sent(result)
     wait = Wait(True, request.wait_timeout, request.wait_interval)
     try:
-        result.receipts = poll(console, client, settings, list(expected), wait, expected)
+        result.receipts = poll(console, client, settings, list(expected), wait, sent_to=expected)
     except UsmsError as exc:  # the send happened: keep its report, say why waiting failed
         result.wait_error = exc

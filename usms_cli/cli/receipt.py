@@ -23,13 +23,17 @@ if TYPE_CHECKING:
 
 RECEIPT_EPILOG = (
     "Examples: usms receipt 5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13 · "
-    'usms receipt --wait --timeout 900 "$SN" · usms receipt --json SN1 SN2\n\n'
+    'usms receipt --wait --wait-timeout 900 --expect 3 "$SN" · '
+    "usms send -q … | usms receipt --wait - · usms receipt --json SN1 SN2\n\n"
+    "The API lists only the phones that have reported. To count the others as pending, say "
+    "whom the sessions went to: --phones (a file or a list) or --expect N; usms send --wait "
+    "knows it already. Without them the summary says that silent phones are not counted.\n\n"
     "Receipts usually arrive within seconds but can take minutes (UCloud advises asking again "
-    "5-10 minutes after sending). --wait checks after --interval seconds, then backs off by 1.5x "
-    "up to one minute between checks, until every phone has a final result or --timeout "
-    "(default 600 s) passes.\n\n"
-    "Exit codes: 0 all delivered · 1 any failed (or the API refused the query) · 2 bad usage "
-    "· 4 API unreachable · 5 some results still unknown."
+    "5-10 minutes after sending). --wait checks after --wait-interval seconds, then backs off "
+    "by 1.5x up to one minute between checks, until every phone has a final result or "
+    "--wait-timeout (default 600 s) passes.\n\n"
+    "Exit codes: 0 every known phone delivered · 1 any failed (or the API refused the query) "
+    "· 2 bad usage (e.g. not a SessionNo) · 4 API unreachable · 5 some results still unknown."
 )
 
 
@@ -37,7 +41,10 @@ def receipt(
     session_nos: Annotated[
         list[str],
         typer.Argument(
-            metavar="SESSION_NO...", help="SessionNo(s) printed by usms send.", show_default=False
+            metavar="SESSION_NO...",
+            help="SessionNo(s) printed by usms send; one argument may hold several, separated "
+            "by spaces or newlines; '-' reads them from stdin.",
+            show_default=False,
         ),
     ],
     wait: Annotated[
@@ -46,18 +53,43 @@ def receipt(
     wait_timeout: Annotated[
         float,
         typer.Option(
-            "--timeout",
             "--wait-timeout",
             metavar="SECONDS",
             help="With --wait: give up after this many seconds.",
         ),
     ] = 600.0,
+    old_timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", hidden=True, help="Old spelling of --wait-timeout."),
+    ] = None,
     interval: Annotated[
         float,
         typer.Option(
-            "--interval", metavar="SECONDS", help="With --wait: first pause between checks."
+            "--wait-interval",
+            "--interval",
+            metavar="SECONDS",
+            help="With --wait: first pause between checks.",
         ),
     ] = 5.0,
+    phones: Annotated[
+        str | None,
+        typer.Option(
+            "--phones",
+            metavar="FILE|LIST",
+            help="The phones the sessions were sent to (a file as -f reads it, or a list): "
+            "those that have not reported count as pending.",
+            show_default=False,
+        ),
+    ] = None,
+    expect: Annotated[
+        int | None,
+        typer.Option(
+            "--expect",
+            metavar="N",
+            help="How many phones the sessions were sent to, when the numbers are not at hand.",
+            show_default=False,
+        ),
+    ] = None,
     project_id: ProjectOpt = None,
     base_url: BaseUrlOpt = None,
     env_file: EnvFileOpt = None,
@@ -75,7 +107,7 @@ def receipt(
 ) -> None:
     """Show delivery receipts (GetUSMSSendReceipt, 100 SessionNos per request)."""
     from usms_cli.app.common import Connection
-    from usms_cli.app.receipt import Wait
+    from usms_cli.app.receipt import Expected, Wait
 
     output = console(json_mode=json_mode, quiet=quiet, show_pii=show_pii)
     connection = Connection(
@@ -88,11 +120,14 @@ def receipt(
 
     def run() -> "ReceiptResult":
         from usms_cli.app.env import Env
-        from usms_cli.app.receipt import receipts
+        from usms_cli.app.receipt import read_phones, receipts
         from usms_cli.output.render import render_receipts
 
+        timeout = wait_timeout if old_timeout is None else old_timeout
+        known = Expected(read_phones(phones) if phones is not None else (), expect)
+        env = Env.from_process()
         result = receipts(
-            output, Env.from_process(), connection, session_nos, Wait(wait, wait_timeout, interval)
+            output, env, connection, session_nos, Wait(wait, timeout, interval), known
         )
         render_receipts(output, result.state, waited=result.waited, timed_out=result.timed_out)
         return result

@@ -59,7 +59,7 @@ def check_message(message: Message, numbers: Sequence[str]) -> None:
 def user_id_problem(value: str) -> str | None:
     """Why the API would refuse ``value`` as a UserId, or None."""
     if len(value) > MAX_USER_ID:
-        return f"is {len(value)} characters; at most {MAX_USER_ID} allowed"
+        return f"is {len(value):,} characters; at most {MAX_USER_ID} allowed"
     if "'" in value or any(ord(ch) > 0xFFFF for ch in value):
         return "must not contain single quotes or emoji"
     return None

@@ -90,7 +90,7 @@ def preview(
     text = with_signature(render(template, params), sig_content, international=international)
     if len(text) > MAX_LENGTH:
         raise InputError(
-            f"the message would be {len(text)} characters; the limit is {MAX_LENGTH}",
+            f"the message would be {len(text):,} characters; the limit is {MAX_LENGTH}",
             hint="shorten the params (the signature counts too)",
         )
     return Preview(text, len(text), segments(text, international=international), international)

@@ -56,12 +56,15 @@ class Masker:
         return text if self.show_pii else mask_text(text, numbers, params)
 
 
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{7,}(?![0-9A-Za-z])")
+# A run of 7 to 15 digits standing alone, as a phone number does in free text. Not part of a
+# longer token: request ids (9999473-ab12-…), versions, times, paths and counts written with
+# separators (5,248,800) are left alone.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z_\-.:/@#])[0-9]{7,15}(?![0-9A-Za-z_\-.:/@#])")
 
 
 def mask_digits(text: str) -> str:
-    """Every run of 7 or more digits masked like a phone number (a safety net for free text,
-    such as a typed entry or an API answer, where the numbers are not known in advance)."""
+    """Every phone-shaped run of digits masked (a safety net for free text, such as a typed
+    entry or an API answer, where the numbers are not known in advance)."""
     return _DIGIT_RUN.sub(lambda m: mask_phone(m.group(0)), text)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from usms_cli.core.codes import as_int
-from usms_cli.core.errors import ExitCode
+from usms_cli.core.errors import ExitCode, InputError
 
 Result = Literal["delivered", "failed", "unknown", "pending"]
 
@@ -25,6 +26,29 @@ _RESULTS: dict[str, Result] = {
 }
 
 FINAL: frozenset[Result] = frozenset({"delivered", "failed"})
+
+
+# What a SessionNo looks like: groups of letters and digits joined by hyphens
+# (5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13). Anything else is a typo or an unexpanded variable.
+SESSION_NO_FORM = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)+")
+MAX_SESSION_NO = 128
+
+
+def split_session_nos(values: Iterable[str]) -> list[str]:
+    """SessionNos from arguments that may each hold several (``$(usms send -q …)`` gives one
+    per line), unique, in order; an InputError naming the first that is not one."""
+    found: list[str] = []
+    for value in values:
+        for word in value.split():
+            if len(word) > MAX_SESSION_NO or not SESSION_NO_FORM.fullmatch(word):
+                shown = word if len(word) <= 40 else word[:40] + "…"
+                raise InputError(
+                    f"{shown!r} is not a SessionNo (they look like "
+                    "5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13)",
+                    hint="pass the SessionNo(s) usms send printed; '-' reads them from stdin",
+                )
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
 def classify(receipt_result: Any) -> Result:
@@ -94,11 +118,19 @@ def parse_receipts(body: Mapping[str, Any]) -> dict[str, list[Receipt]]:
 
 @dataclass
 class ReceiptState:
-    """What is known so far about a set of sessions (and, when known, their phones)."""
+    """What is known so far about a set of sessions.
+
+    The API lists only the phones that have reported, so the phones that have not can be
+    counted only when usms knows whom the sessions went to: ``expected`` (session -> phones,
+    from the send itself or the history), ``phones`` (``--phones``, any session) or
+    ``expect`` (``--expect N``, all sessions together). Without any of them, ``counted`` is
+    False and a summary must say that silent phones are not counted."""
 
     session_nos: list[str]
     expected: Mapping[str, Sequence[str]] = field(default_factory=dict)  # session -> phones sent
     receipts: dict[str, dict[str, Receipt]] = field(default_factory=dict)  # session -> phone ->
+    phones: Sequence[str] = ()  # --phones: phones sent to, in any of the sessions
+    expect: int | None = None  # --expect: how many phones the sessions were sent to
 
     def update(self, sessions: Mapping[str, Iterable[Receipt]]) -> None:
         for session_no, receipts in sessions.items():
@@ -106,8 +138,15 @@ class ReceiptState:
             for receipt in receipts:
                 known[receipt.phone] = receipt
 
+    @property
+    def counted(self) -> bool:
+        """Whether phones that have not reported are counted (as pending)."""
+        if self.phones or self.expect is not None:
+            return True
+        return all(self.expected.get(sn) for sn in self.session_nos)
+
     def rows(self) -> list[Receipt]:
-        """One row per phone: its receipt, or ``pending`` when none arrived yet."""
+        """One row per phone: its receipt, or ``pending`` for a known phone with none yet."""
         rows: list[Receipt] = []
         for session_no in self.session_nos:
             known = self.receipts.get(session_no, {})
@@ -116,24 +155,39 @@ class ReceiptState:
                 rows.append(_match(known, phone) or Receipt(session_no, phone, "pending"))
             matched = {r.phone for r in rows if r.session_no == session_no}
             rows.extend(r for phone, r in known.items() if phone not in matched)
-            if not expected and not known:
-                rows.append(Receipt(session_no, "", "pending"))
+        if self.phones:
+            reported = {r.phone: r for r in rows}
+            for phone in self.phones:
+                if _match(reported, phone) is None:
+                    rows.append(Receipt("", phone, "pending"))
         return rows
+
+    def silent_sessions(self) -> list[str]:
+        """Sessions with no receipt at all and no known phones."""
+        return [
+            sn for sn in self.session_nos if not self.receipts.get(sn) and not self.expected.get(sn)
+        ]
 
     def counts(self) -> dict[str, int]:
         totals = {"delivered": 0, "failed": 0, "unknown": 0, "pending": 0}
-        for row in self.rows():
+        rows = self.rows()
+        for row in rows:
             totals[row.result] += 1
+        if self.expect is not None:
+            totals["pending"] += max(0, self.expect - len(rows))
         return totals
 
     def done(self) -> bool:
-        return all(row.result in FINAL for row in self.rows())
+        counts = self.counts()
+        if counts["pending"] or counts["unknown"]:
+            return False
+        return not self.silent_sessions()
 
     def exit_code(self) -> ExitCode:
         counts = self.counts()
         if counts["failed"]:
             return ExitCode.REJECTED
-        if counts["unknown"] or counts["pending"]:
+        if counts["unknown"] or counts["pending"] or self.silent_sessions():
             return ExitCode.UNKNOWN
         return ExitCode.OK
 

@@ -138,7 +138,12 @@ def failure_line(
             f"{which} to {numbers}: outcome UNKNOWN, {result.error}{rid}. These numbers may "
             "or may not get the message; usms did not resend it."
         )
-        return text, "check delivery (usms receipt, or the console) before sending to them again"
+        hint = (
+            "an unknown request has no SessionNo, so usms receipt cannot look it up: check the "
+            "console's send records (or the history/journal of this run) before sending to "
+            "them again"
+        )
+        return text, hint
     text = f"{which} to {numbers} was not sent: {result.error}{rid}"
     hint = HINTS.get(result.ret_code or -1) if result.ret_code else None
     return text, hint
@@ -306,6 +311,12 @@ def _human_report(output: Output, report: SendReport) -> None:
                 f"Partly sent: {accepted:,} of {len(recipients.numbers):,} recipients accepted.",
                 "bold yellow",
             )
+        elif counts["unknown"]:
+            out.line(
+                f"Outcome unknown: {plural(counts['unknown'], 'recipient')} may or may not "
+                "have the message.",
+                "bold yellow",
+            )
         elif report.requests:
             out.line("Not sent: no request was accepted.", "bold red")
         else:
@@ -368,6 +379,10 @@ def receipts_json(state: ReceiptState, timed_out: bool) -> dict[str, Any]:
         "exit_code": int(code),
         "timed_out": timed_out,
         "counts": state.counts(),
+        # False: the sessions' phones are not known (no --phones/--expect, not in the history),
+        # so phones that have not reported are not in "counts"
+        "all_phones_counted": state.counted,
+        "sessions_without_receipts": state.silent_sessions(),
         "session_nos": state.session_nos,
         "receipts": [row.as_json() for row in state.rows()],
     }
@@ -387,16 +402,25 @@ def render_receipts(
         if not embedded:
             output.out.write("".join(f"{row.phone}\t{row.result}\n" for row in rows))
     else:
-        _receipt_table(output, rows)
+        if rows:
+            _receipt_table(output, rows)
         summary = ", ".join(f"{counts[k]:,} {k}" for k in counts if counts[k])
-        output.out.line(f"Receipts: {summary or 'none yet'}.")
+        output.out.line(f"Receipts: {summary or 'no receipts yet'}.")
+        silent = state.silent_sessions()
+        if silent:
+            output.out.line(f"No receipts yet for {plural(len(silent), 'session')}.")
+        if not state.counted:
+            output.out.line(
+                "Phones that have not reported cannot be counted: the API lists only those "
+                "that have (give --phones or --expect to count the others)."
+            )
     if timed_out:
         output.error(
             f"gave up waiting: {counts['pending'] + counts['unknown']:,} phone(s) have no final "
             "receipt yet",
             hint="real receipts can take minutes; ask again later with usms receipt SESSION_NO",
         )
-    elif not waited and (counts["pending"] or counts["unknown"]):
+    elif not waited and (counts["pending"] or counts["unknown"] or state.silent_sessions()):
         output.info("Some receipts are not final yet; --wait polls until they are.")
 
 
@@ -404,7 +428,7 @@ def _receipt_table(output: Output, rows: Sequence[Any]) -> None:
     headers = ("Phone", "Result", "Code", "Description", "Time", "Billed")
     cells = [
         (
-            output.masker.phone(r.phone) if r.phone else "(no receipts yet)",
+            output.masker.phone(r.phone),
             r.result,
             r.code,
             r.description,

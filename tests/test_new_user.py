@@ -1,0 +1,61 @@
+"""What a new user trips over (issue 13): headings that match the exit code, hints that name
+something the user can do in the command they ran, dry runs that check what can be checked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from werkzeug import Response
+
+from tests.conftest import FakeUSMS, Result, creds, run_usms
+
+
+def send(fake: FakeUSMS, *args: str, env: dict[str, str] | None = None) -> Result:
+    return run_usms(
+        "send", "--base-url", fake.url, "-t", "UTA1234", "-s", "UCloud", *args,
+        env={**creds(), **(env or {})},
+    )  # fmt: skip
+
+
+def test_an_unknown_outcome_is_not_headed_not_sent(fake: FakeUSMS) -> None:
+    fake.answer(lambda form: Response("<h1>502</h1>", status=502, content_type="text/html"))
+    result = send(fake, "13800000000")
+    assert result.exit_code == 5
+    out, err = result.stdout, result.stderr
+    assert "Outcome unknown" in out and "Not sent" not in out
+    # an unknown request has no SessionNo: the hint must not send the user to usms receipt
+    assert "usms receipt cannot look it up" in err and "console" in err
+
+
+def test_request_ids_are_shown_verbatim_and_phone_numbers_masked(fake: FakeUSMS) -> None:
+    """Masking is for phone numbers, not for every run of digits (issue 13 #4)."""
+    request_id = "9999473-0c1d-4e5f-8a9b-1c2d3e4f5a6b"
+    answer = {"RetCode": 18017, "Message": "template for 13800000000 not approved"}
+    fake.answer(
+        lambda form: Response(
+            json.dumps(answer),
+            content_type="application/json",
+            headers={"X-UCLOUD-REQUEST-UUID": request_id},
+        )
+    )
+    result = send(fake, "13800000000")
+    assert result.exit_code == 1
+    assert request_id in result.stderr
+    assert "13800000000" not in result.stderr and "138****0000" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("request id 9999473-0c1d", "request id 9999473-0c1d"),
+        ("this has 5,248,800 characters", "this has 5,248,800 characters"),
+        ("version 20261203.1", "version 20261203.1"),
+        ("to 13800000000, 13800000001", "to 138****0000, 138****0001"),
+        ("phone=8613800000000", "phone=861******0000"),
+    ],
+)
+def test_the_free_text_safety_net_masks_phone_numbers_only(text: str, shown: str) -> None:
+    from usms_cli.core.privacy import mask_digits
+
+    assert mask_digits(text) == shown
