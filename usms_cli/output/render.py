@@ -138,15 +138,13 @@ def failure_line(
             f"{which} to {numbers}: outcome UNKNOWN, {result.error}{rid}. These numbers may "
             "or may not get the message; usms did not resend it."
         )
-        hint = (
+        return text, (
             "an unknown request has no SessionNo, so usms receipt cannot look it up: check the "
             "console's send records (or the history/journal of this run) before sending to "
             "them again"
         )
-        return text, hint
     text = f"{which} to {numbers} was not sent: {result.error}{rid}"
-    hint = HINTS.get(result.ret_code or -1) if result.ret_code else None
-    return text, hint
+    return text, HINTS.get(result.ret_code or -1) if result.ret_code else None
 
 
 def render_report(
