@@ -4,6 +4,8 @@ something the user can do in the command they ran, dry runs that check what can 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug import Response
@@ -59,3 +61,59 @@ def test_the_free_text_safety_net_masks_phone_numbers_only(text: str, shown: str
     from usms_cli.core.privacy import mask_digits
 
     assert mask_digits(text) == shown
+
+
+# ---- hints that point the right way (issue 13 #10) ------------------------------------------
+
+
+@pytest.fixture
+def sandbox_env() -> Iterator[dict[str, str]]:
+    from usms_cli.sandbox import SandboxConfig, start_sandbox
+
+    server = start_sandbox(SandboxConfig())
+    config = server.config
+    yield {
+        "UCLOUD_API_BASE_URL": server.base_url,
+        "UCLOUD_PUBLIC_KEY": config.public_key,
+        "UCLOUD_PRIVATE_KEY": config.private_key,
+        "UCLOUD_PROJECT_ID": config.project_id,
+    }
+    server.close()
+
+
+def test_template_lookup_hint_does_not_name_send_options(sandbox_env: dict[str, str]) -> None:
+    result = run_usms("template", "UTA1234", env=sandbox_env)
+    assert result.exit_code == 1
+    assert "-t/--template-id" not in result.stderr
+    assert "template list" in result.stderr
+
+
+def test_signature_lookup_hint_does_not_name_send_options(sandbox_env: dict[str, str]) -> None:
+    result = run_usms("signature", "--id", "SIG-NOPE", env=sandbox_env)
+    assert result.exit_code == 1
+    assert "-s/--sig-content" not in result.stderr
+
+
+def test_csv_param_count_hint_names_csv_columns(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("phone,code,extra\n13800000000,123456,x\n", encoding="utf-8")
+    result = run_usms("send", "--sandbox", "--csv", str(people))
+    assert result.exit_code == 2  # checked against the sandbox's template text before sending
+    assert "-p/--param" not in result.stderr and "--param-columns" in result.stderr
+
+
+def test_a_csv_read_by_its_first_column_suggests_the_phone_column(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("name,phone\nAlice,13800000000\nBob,13800000001\n", encoding="utf-8")
+    result = run_usms("send", "--sandbox", "-p", "1", "-f", str(people))
+    assert result.exit_code == 2
+    assert "--column phone" in result.stderr
+
+
+def test_a_skipped_csv_row_is_masked(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("phone,code\n13800000000,1\n1380000000123456789,2\n", encoding="utf-8")
+    result = run_usms("send", "--sandbox", "--csv", str(people), "--skip-invalid")
+    assert result.exit_code == 0, result.stderr
+    assert "1380000000123456789" not in result.stdout + result.stderr
+    assert "138************6789" in result.stdout

@@ -113,7 +113,8 @@ class ApiFailure(UsmsError):
 
         rid = request_id_text(result)
         if result.status == "rejected":
-            text, hint = refusal(result, what)
+            context = next((k for k in ("template", "signature") if k in what), "send")
+            text, hint = refusal(result, what, context)
             error = cls(text, hint=hint)
             error.exit_code = ExitCode.REJECTED
         else:

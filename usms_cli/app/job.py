@@ -126,8 +126,35 @@ def read_job(console: Output, request: SendRequest) -> tuple[Recipients, Table |
 
     recipients = collect(gather(request.phones, request.files, column=request.column))
     where = ", ".join([*(["the arguments"] if request.phones else []), *request.files])
-    _require_valid(console, recipients, request.skip_invalid, "invalid phone number", where)
+    hint = _column_hint(request) if recipients.invalid_count else None
+    _require_valid(console, recipients, request.skip_invalid, "invalid phone number", where, hint)
     return recipients, None
+
+
+PHONE_HEADERS = ("phone", "mobile", "tel", "number", "phonenumber", "手机", "手机号", "电话")
+
+
+def _column_hint(request: SendRequest) -> str | None:
+    """For a *.csv file read by its first column: the column that seems to hold the numbers."""
+    if request.column is not None:
+        return None
+    for name in request.files:
+        if not name.lower().endswith(".csv"):
+            continue
+        try:
+            with open(name, encoding="utf-8-sig", errors="replace") as file:
+                header = file.readline(4096)
+        except OSError:
+            continue
+        columns = [c.strip().strip('"') for c in header.split(",")]
+        for column in columns[1:]:
+            if column.lower().replace("_", "").replace(" ", "") in PHONE_HEADERS:
+                return (
+                    f"{name} is read by its first column; the numbers seem to be in "
+                    f"{column!r}: pass --column {column}"
+                )
+        return f"{name} is read by its first column: name the one with the numbers, --column NAME"
+    return None
 
 
 def _read_table(request: SendRequest) -> Table:
@@ -149,7 +176,12 @@ def _read_table(request: SendRequest) -> Table:
 
 
 def _require_valid(
-    console: Output, recipients: Recipients, skip_invalid: bool, noun: str, where: str
+    console: Output,
+    recipients: Recipients,
+    skip_invalid: bool,
+    noun: str,
+    where: str,
+    hint: str | None = None,
 ) -> None:
     """Nothing is sent while any entry is invalid, unless --skip-invalid; nor with no entry.
     In GitHub Actions the numbers are masked first, before anything else is printed; then
@@ -160,13 +192,15 @@ def _require_valid(
     if recipients.invalid_count and not skip_invalid:
         raise InputError(
             f"{plural(recipients.invalid_count, noun)} in {where}; nothing was sent",
-            hint="fix them, or pass --skip-invalid to send to the valid ones only",
+            hint=hint or "fix them, or pass --skip-invalid to send to the valid ones only",
             details=invalid_details(recipients),
+            shown_details=invalid_details(recipients, console.masker),
         )
     if not recipients.numbers:
         if recipients.invalid_count:
             raise InputError(
                 "no valid phone numbers to send to; nothing was sent",
                 details=invalid_details(recipients),
+                shown_details=invalid_details(recipients, console.masker),
             )
         raise InputError(f"no phone numbers found in {where}; nothing was sent")

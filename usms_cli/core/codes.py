@@ -111,3 +111,32 @@ CREDENTIAL_REFUSALS: Mapping[int, tuple[str, str]] = {
     ),
     299: _NO_USMS,
 }
+
+
+# Where a RetCode's hint must name something else than a send's -t/-s/-p (issue 13 #10): a
+# hint names what the user can change in the command they ran.
+CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
+    "csv": {
+        18016: "check -s/--sig-content (or the CSV's signature): it must be an approved "
+        "signature, written without 【】",
+        18018: "give one CSV column per variable {1}, {2}, … of the template "
+        "(--param-columns A,B names them, in order)",
+    },
+    "template": {
+        18017: "no such template in this project: check the id (and --project-id) in the "
+        "console's template list",
+    },
+    "signature": {
+        18016: "no such signature in this project: check the text (without 【】) or the --id "
+        "in the console's signature list",
+    },
+}
+
+
+def hint_for(ret_code: int | None, context: str = "send") -> str | None:
+    """The hint for a refusal with ``ret_code`` in ``context`` (send, csv, template,
+    signature, receipt)."""
+    if ret_code is None:
+        return None
+    specific = CONTEXT_HINTS.get(context, {})
+    return specific.get(ret_code) or HINTS.get(ret_code)

@@ -88,8 +88,10 @@ def _line(
     try:
         message = content.preview(template, params, sig_content, international=abroad)
     except InputError as exc:
-        if where:
+        if where:  # a CSV row: its params come from columns, not -p
             exc.message = f"{where}: {exc.message}; nothing was sent"
+            if exc.hint and "-p/--param" in exc.hint:
+                exc.hint = "give one CSV column per {N} in the template (--param-columns A,B)"
         else:
             exc.message = f"{exc.message}; nothing was sent"
         raise

@@ -37,11 +37,20 @@ class UsmsError(Exception):
 
     exit_code: ExitCode = ExitCode.USAGE
 
-    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        details: list[str] | None = None,
+        shown_details: list[str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
-        self.details = details or []
+        self.details = details or []  # in full, for --json
+        # what a person reads, personal data masked (default: ``details``)
+        self.shown_details = self.details if shown_details is None else shown_details
 
 
 class InputError(UsmsError):

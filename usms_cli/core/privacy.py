@@ -68,6 +68,22 @@ def mask_digits(text: str) -> str:
     return _DIGIT_RUN.sub(lambda m: mask_phone(m.group(0)), text)
 
 
+def mask_entry(text: str) -> str:
+    """An entry that was meant as a phone number (valid or not), digits masked as a phone's
+    are: all but the first three and the last four (the first and last when fewer than 8)."""
+    count = sum(ch.isdigit() for ch in text)
+    keep_head, keep_tail = (3, 4) if count >= 8 else (1, 1)
+    seen = 0
+    shown = []
+    for ch in text:
+        if ch.isdigit():
+            seen += 1
+            if keep_head < seen <= count - keep_tail:
+                ch = "*"
+        shown.append(ch)
+    return "".join(shown)
+
+
 def mask_answer(value: object) -> object:
     """An API answer (parsed JSON) with phone numbers masked and template params replaced."""
     if isinstance(value, dict):

@@ -134,12 +134,13 @@ def request_id_text(result: ApiResult) -> str:
     return f" (request id {result.request_id})" if result.request_id else ""
 
 
-def refusal(result: ApiResult, subject: str) -> tuple[str, str | None]:
-    """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint."""
-    from usms_cli.core.codes import HINTS
+def refusal(result: ApiResult, subject: str, context: str = "send") -> tuple[str, str | None]:
+    """ "<subject> was refused by the API: RetCode N, 'message' (request id …)", and a hint
+    that fits ``context`` (see ``core.codes.hint_for``)."""
+    from usms_cli.core.codes import hint_for
 
     text = (
         f"{subject} was refused by the API: RetCode {result.ret_code}, "
         f"{result.message!r}{request_id_text(result)}"
     )
-    return text, HINTS.get(result.ret_code or -1)
+    return text, hint_for(result.ret_code, context)

@@ -185,7 +185,7 @@ class Output:
                     "details": exc.details,
                 }
             )
-        self.error(exc.message, exc.hint, exc.details)
+        self.error(exc.message, exc.hint, exc.shown_details)
 
 
 class ProgressBar:

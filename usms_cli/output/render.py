@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.api import redact
 from usms_cli.core.errors import ExitCode
-from usms_cli.core.privacy import Masker, mask_digits
+from usms_cli.core.privacy import Masker, mask_entry
 from usms_cli.core.results import refusal, request_id_text
 from usms_cli.core.text import plural, shorten, width
 from usms_cli.output.console import Output
@@ -36,7 +36,7 @@ def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> st
 def invalid_details(recipients: Recipients, masker: Masker | None = None) -> list[str]:
     """The invalid entries as they may be quoted; digit runs masked unless ``masker`` shows PII.
     (The full text stays in ``--json``'s ``invalid`` list.)"""
-    mask = mask_digits if masker is not None and not masker.show_pii else None
+    mask = mask_entry if masker is not None and not masker.show_pii else None
     lines = [item.describe(mask) for item in recipients.invalid]
     hidden = recipients.invalid_count - len(recipients.invalid)
     if hidden > 0:
@@ -121,7 +121,7 @@ def report_json(report: SendReport, exit_code: ExitCode | None = None) -> dict[s
 
 
 def failure_line(
-    outcome: RequestOutcome, total: int, masker: Masker | None = None
+    outcome: RequestOutcome, total: int, masker: Masker | None = None, context: str = "send"
 ) -> tuple[str, str | None]:
     """One plain sentence about a request that was not accepted, plus a hint."""
     from usms_cli.core.codes import HINTS
@@ -132,7 +132,7 @@ def failure_line(
     numbers = describe_numbers(outcome.numbers, masker)
     rid = request_id_text(result)
     if result.status == "rejected":
-        return refusal(result, f"{which} to {numbers}")
+        return refusal(result, f"{which} to {numbers}", context)
     if result.status == "unknown":
         text = (
             f"{which} to {numbers}: outcome UNKNOWN, {result.error}{rid}. These numbers may "
@@ -182,7 +182,8 @@ def render_report(
                     )
                     shown_not_sent = True
                 continue
-            text, hint = failure_line(outcome, total, output.masker)
+            context = "send" if report.columns is None else "csv"
+            text, hint = failure_line(outcome, total, output.masker, context)
             output.error(text, hint)
     if report.held_back:
         output.error(
