@@ -390,9 +390,12 @@ def test_preview_falls_back_when_the_template_look_up_fails(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     path = write_csv(tmp_path / "p.csv", [HEADER, *people(2)])
-    result = send_csv(sandbox, path, "-t", "UTNOPE", "--dry-run", "--preview", "1")
+    # with credentials a dry run checks the template, as the real send would (issue 13 #6)
+    refused = send_csv(sandbox, path, "-t", "UTNOPE", "--dry-run", "--preview", "1")
+    assert refused.exit_code == 1 and "RetCode 18017" in refused.stderr
+    result = send_csv(sandbox, path, "-t", "UTNOPE", "--dry-run", "--offline", "--preview", "1")
     assert result.exit_code == 0, result.stderr
-    assert "RetCode 18017" in result.stderr and "params of the first 1" in result.stdout
+    assert "params of the first 1" in result.stdout
     ok = send_csv(sandbox, path, "--dry-run", "--preview", "5", "--show-pii")
     assert "【USMSSandbox】尊敬的张1, 李1，您的编号是0123。" in ok.stdout
     assert sandbox.request_counts["SendBatchUSMSMessage"] == 0

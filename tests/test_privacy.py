@@ -276,19 +276,38 @@ def test_template_text_gives_the_cost_and_checks_before_sending(fake: FakeUSMS) 
     assert fake.count == 0
 
 
-def test_dry_run_looks_the_template_up_and_a_failure_is_a_note(fake: FakeUSMS) -> None:
-    def template(form: dict[str, str]) -> Response:
-        return api(0, "", Data=[{"Template": "Hi {1}", "Purpose": 2}])
+def test_dry_run_checks_the_template_and_signature_and_shows_the_cost(fake: FakeUSMS) -> None:
+    def approved(form: dict[str, str]) -> Response:
+        if form["Action"] == "QueryUSMSSignature":
+            return api(0, "", Data={"SigContent": "Acme", "Status": 2})
+        return api(0, "", Data=[{"Template": "Hi {1}", "Purpose": 2, "Status": 2}])
 
-    fake.answer(template)
+    fake.answer(approved)
     base = ("send", "--base-url", fake.url, "-t", "UT1", "-s", "Acme", "-p", CODE, NUMBER)
     result = run_usms(*base, "--dry-run", env=creds())
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.stderr
     assert "【Acme】Hi ***" in result.stdout and "1 SMS segment in total" in result.stdout
+    # a dry run fails where the real send would (issue 13 #6): exit 1, the API's reason
     fake.answer(lambda form: api(18017, "no such template"))
-    noted = run_usms(*base, "--dry-run", env=creds())
-    assert noted.exit_code == 0 and "RetCode 18017" in noted.stderr
-    assert "Cost" not in noted.stdout
+    refused = run_usms(*base, "--dry-run", env=creds())
+    assert refused.exit_code == 1 and "RetCode 18017" in refused.stderr
+    fake.answer(lambda form: api(171, "Signature VerifyAC Error"))
+    assert run_usms(*base, "--dry-run", env=creds()).exit_code == 1  # a wrong private key
+    fake.answer(lambda form: api(0, "", Data={"Template": "Hi {1}", "Status": 1}))
+    pending = run_usms(*base, "--dry-run", env=creds())
+    assert pending.exit_code == 1 and "under review" in pending.stderr
+    fake.answer(
+        lambda form: (
+            api(0, "", Data={"Template": "Hi {1}", "Status": 2, "SigContent": "Acme"})
+            if form["Action"] == "QueryUSMSTemplate"
+            else api(0, "", Data={"SigContent": "Acme", "Status": 3})
+        )
+    )
+    bad_signature = run_usms(*base, "--dry-run", env=creds())
+    assert bad_signature.exit_code == 1 and "signature 'Acme'" in bad_signature.stderr
+    fake.requests.clear()
+    offline = run_usms(*base, "--dry-run", "--offline", env=creds())
+    assert offline.exit_code == 0 and fake.requests == []
     fake.requests.clear()
     fake.answer(lambda form: api(0, "ok", SessionNo="sn-1"))
     assert run_usms(*base, env=creds()).exit_code == 0

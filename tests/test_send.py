@@ -472,13 +472,20 @@ def test_dry_run_sends_nothing_and_works_with_placeholder_keys(fake: FakeUSMS) -
 
 def test_dry_run_json_lists_requests_with_redacted_signature(fake: FakeUSMS) -> None:
     numbers = ",".join(f"1390000{i:04d}" for i in range(1001))
-    result = send(fake, "--dry-run", "--json", numbers)
+    result = send(fake, "--dry-run", "--offline", "--json", numbers)
     report = result.json
     assert report["dry_run"] is True and report["request_count"] == 2
     assert report["requests"][0]["params"]["Signature"] == "<redacted>"
     assert PUBLIC_KEY not in result.stdout
-    # only the template look-up for the cost preview (a read-only call); nothing sent
-    assert [form["Action"] for form in fake.requests] == ["QueryUSMSTemplate"]
+    assert fake.requests == []  # --offline: not even the read-only checks
+    fake.answer(
+        lambda form: api(0, "", Data={"Template": "Hi", "Status": 2, "SigContent": "UCloud"})
+    )
+    checked = send(fake, "--dry-run", "--json", numbers)
+    assert checked.exit_code == 0, checked.stderr
+    # the read-only checks a real send would fail (issue 13 #6); nothing sent
+    actions = [form["Action"] for form in fake.requests]
+    assert actions == ["QueryUSMSTemplate", "QueryUSMSSignature"]
 
 
 def test_private_key_and_signature_never_appear_even_verbose(fake: FakeUSMS) -> None:

@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 from usms_cli.app.lookup import template_data
 from usms_cli.core.codes import MARKETING
-from usms_cli.core.errors import InputError, UsmsError
+from usms_cli.core.errors import ExitCode, InputError, UsmsError
 from usms_cli.core.text import plural
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
+    from usms_cli.app.job import Job
+    from usms_cli.app.request import SendRequest
     from usms_cli.core.cost import Cost
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
@@ -36,7 +38,14 @@ def check_marketing_hours(
             f"template could not be checked ({exc.message}); sending anyway"
         )
         return
-    if str(purpose) == str(MARKETING):
+    _refuse_marketing_outside_hours(env, template_id, purpose)
+
+
+def _refuse_marketing_outside_hours(env: Env, template_id: str, purpose: object) -> None:
+    from usms_cli.core import content
+
+    moment = env.now()
+    if str(purpose) == str(MARKETING) and content.outside_marketing_hours(moment):
         local = moment.astimezone(content.CHINA).strftime("%H:%M")
         raise InputError(
             f"template {template_id} is a marketing template; marketing SMS may be sent only "
@@ -68,3 +77,44 @@ def confirm_mass_send(
             f"{threshold:,}, and there is no terminal to ask; nothing was sent",
             hint="pass --yes to send anyway",
         )
+
+
+def preflight(
+    console: Output, env: Env, settings: Settings, job: Job, request: SendRequest
+) -> str | None:
+    """A dry run's read-only checks, so that it fails where the real send would: the template
+    and the signature must exist and be approved (QueryUSMSTemplate, QueryUSMSSignature), and
+    a marketing template must be inside its hours. Returns the template text (for the cost).
+    A refusal is the API's (exit 1, 4 or 5); nothing is sent."""
+    from usms_cli.app.common import ApiFailure, look_up
+    from usms_cli.core.api import build_signature_query
+    from usms_cli.core.codes import STATUS_WORDS, as_int
+    from usms_cli.core.review import approved
+
+    verbose = request.connection.verbose
+    message = job.message
+    data = template_data(console, settings, message.template_id, verbose)
+    if not approved(data):
+        status = STATUS_WORDS.get(as_int(data.get("Status")) or -1, "not approved")
+        reason = f" ({data['ErrDesc']})" if data.get("ErrDesc") else ""
+        failure = ApiFailure(
+            f"template {message.template_id} is {status}{reason}: the send would be refused",
+            hint=f"see usms template {message.template_id}; only approved templates can send",
+        )
+        failure.exit_code = ExitCode.REJECTED
+        raise failure
+    if message.sig_content:
+        query = build_signature_query(message.sig_content, None, settings.project_id)
+        signature = look_up(console, settings, query, "signature", verbose)
+        if not approved(signature):
+            status = STATUS_WORDS.get(as_int(signature.get("Status")) or -1, "not approved")
+            failure = ApiFailure(
+                f"signature {message.sig_content!r} is {status}: the send would be refused",
+                hint="use an approved signature (usms signature TEXT shows its status)",
+            )
+            failure.exit_code = ExitCode.REJECTED
+            raise failure
+    if not request.allow_outside_hours:
+        _refuse_marketing_outside_hours(env, message.template_id, data.get("Purpose"))
+    text = data.get("Template")
+    return text if isinstance(text, str) and text else None

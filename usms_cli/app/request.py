@@ -42,6 +42,7 @@ class SendRequest:
     failed_out: Path | None = None
     # safety
     dry_run: bool = False
+    offline: bool = False  # a dry run without the read-only checks against the API
     skip_invalid: bool = False
     confirm_above: int | None = None
     yes: bool = False
@@ -85,6 +86,8 @@ class SendRequest:
                 raise InputError(
                     "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
                 )
+        if self.offline and not self.dry_run:
+            raise InputError("--offline goes with --dry-run: a real send needs the API")
         if self.preview is not None and not self.dry_run:
             raise InputError("--preview shows the messages without sending them: add --dry-run")
         if self.wait:

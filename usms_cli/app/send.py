@@ -72,7 +72,7 @@ def send(
         if server is not None:
             settings = server.point(settings)
         job = Job.build(settings, request, recipients, table)
-        template = _known_template(console, settings, job, server, request)
+        template = _known_template(console, env, settings, job, server, request)
         cost = None if template is None else job.cost(template, console.masker)
         if request.dry_run:
             return _dry_run(job, settings, request, template, cost)
@@ -141,17 +141,23 @@ def _dry_run(
 
 
 def _known_template(
-    console: Output, settings: Settings, job: Job, server: Any, request: SendRequest
+    console: Output, env: Env, settings: Settings, job: Job, server: Any, request: SendRequest
 ) -> str | None:
     """The template text, when it is known without slowing a send down: --template-text, the
-    sandbox's own, or (dry runs) QueryUSMSTemplate."""
+    sandbox's own, or (dry runs) QueryUSMSTemplate. A dry run with credentials, unless
+    --offline, also makes the read-only checks a real send would fail (guards.preflight)."""
+    from usms_cli.app.guards import preflight
     from usms_cli.app.lookup import template_text
 
+    if server is None and request.dry_run and not request.offline:
+        if settings.public_key and settings.private_key:
+            checked = preflight(console, env, settings, job, request)
+            return request.template_text if request.template_text is not None else checked
     if request.template_text is not None:
         return request.template_text
     if server is not None:
         return server.template_text(job.message.template_id)  # type: ignore[no-any-return]
-    if not request.dry_run:
+    if not request.dry_run or request.offline:
         return None
     preview = request.preview is not None
     verbose = request.connection.verbose

@@ -210,6 +210,15 @@ def send(
             rich_help_panel="Safety",
         ),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="With --dry-run: skip the read-only checks (template and signature approved, "
+            "marketing hours) that a dry run makes when credentials are set.",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
     concurrency: Annotated[
         int,
         typer.Option(
@@ -391,6 +400,7 @@ def send(
         resend_unknown=resend_unknown,
         failed_out=failed_out,
         dry_run=dry_run,
+        offline=offline,
         skip_invalid=skip_invalid,
         confirm_above=confirm_above,
         yes=yes,
