@@ -157,7 +157,10 @@ def send(
     extend_code: Annotated[
         str | None,
         typer.Option(
-            "--extend-code", metavar="DIGITS", help="Extension code (digits).", show_default=False
+            "--extend-code",
+            metavar="DIGITS",
+            help="Extension code (digits, at most 12).",
+            show_default=False,
         ),
     ] = None,
     user_id: Annotated[

@@ -20,15 +20,26 @@ class ExitCode(IntEnum):
 
 
 class UsmsError(Exception):
-    """An expected failure with a message meant for the user (never holds a secret)."""
+    """An expected failure with a message meant for the user (never holds a secret).
+
+    Human output masks digit runs in messages as possible phone numbers; ``verbatim`` says the
+    message holds no personal data and is shown as written."""
 
     exit_code: ExitCode = ExitCode.USAGE
 
-    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        details: list[str] | None = None,
+        verbatim: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.details = details or []
+        self.verbatim = verbatim
 
 
 class InputError(UsmsError):
