@@ -49,7 +49,7 @@ class Guard:
     def __init__(self) -> None:
         self.lookups: list[str] = []
         self.connects: list[Any] = []
-        self.localhost_is: str | None = None  # make "localhost" resolve to this address
+        self.localhost_is: list[str] | None = None  # make "localhost" resolve to these
 
     @property
     def left_loopback(self) -> list[Any]:
@@ -80,7 +80,14 @@ def network_guard(monkeypatch: pytest.MonkeyPatch) -> Guard:
         guard.lookups.append(name)
         if name.lower() == "localhost" and guard.localhost_is is not None:
             return [
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", (guard.localhost_is, int(port or 80)))
+                (
+                    socket.AF_INET6 if ":" in address else socket.AF_INET,
+                    socket.SOCK_STREAM,
+                    6,
+                    "",
+                    (address, int(port or 80)),
+                )
+                for address in guard.localhost_is
             ]
         if not _loopback(name):
             raise socket.gaierror(socket.EAI_NONAME, "refused by the test: not loopback")
@@ -372,10 +379,13 @@ def test_a_name_that_only_looks_like_localhost_cannot_carry_plain_http(
     assert server.count == 0
 
 
-def test_localhost_is_checked_after_resolution(network_guard: Guard) -> None:
+@pytest.mark.parametrize(
+    "addresses", [["192.0.2.10"], ["127.0.0.1", "192.0.2.10"]], ids=["remote", "mixed"]
+)
+def test_localhost_is_checked_after_resolution(addresses: list[str], network_guard: Guard) -> None:
     """If "localhost" resolves to a remote address (a tampered hosts file or resolver), the
     signed request must not go there in clear: no connection is even attempted."""
-    network_guard.localhost_is = "192.0.2.10"
+    network_guard.localhost_is = addresses
     with RawServer(lambda conn: conn.send(accepted())) as server:
         args = [*command("send", f"http://localhost:{server.port}/"), "--json"]
         result = run_usms(*args, env=creds())
@@ -387,7 +397,12 @@ def test_localhost_is_checked_after_resolution(network_guard: Guard) -> None:
     assert server.count == 0
 
 
-def test_localhost_that_resolves_to_loopback_still_works(network_guard: Guard) -> None:
+@pytest.mark.parametrize("addresses", [None, ["::1", "127.0.0.1"]], ids=["system", "v6-first"])
+def test_localhost_that_resolves_to_loopback_still_works(
+    addresses: list[str] | None, network_guard: Guard
+) -> None:
+    """Every address found is tried in turn (the server listens on 127.0.0.1 only)."""
+    network_guard.localhost_is = addresses
     with RawServer(lambda conn: conn.send(accepted("sn-local"))) as server:
         result = run_usms(*command("send", f"http://localhost:{server.port}/"), env=creds())
     assert result.exit_code == 0, result.stderr
@@ -400,7 +415,7 @@ def test_localhost_that_resolves_to_loopback_still_works(network_guard: Guard) -
 
 @pytest.mark.parametrize("url", [VPC_URL, VPC_URL + "/", "HTTP://API.Service.UCloud.cn:80/"])
 def test_the_vpc_endpoint_is_accepted_over_http(url: str, network_guard: Guard) -> None:
-    result = run_usms("config", "show", "--base-url", url, "--json")
+    result = run_usms("config", "show", "--json", env={"UCLOUD_API_BASE_URL": url})
     assert result.exit_code == 0, result.stderr
     assert result.json["settings"]["base_url"]["value"] == url
     dry = run_usms("send", "--dry-run", "--base-url", url, "-t", "UTA1", "-s", "Acme", PHONE)
