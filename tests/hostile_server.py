@@ -263,3 +263,38 @@ def closed_port() -> int:
     port = int(probe.getsockname()[1])
     probe.close()
     return port
+
+
+# ---- behaviours shared by several test files -----------------------------------------------
+
+
+def hang(seconds: float = 15.0) -> Behaviour:
+    """Read the request (if the server reads requests), then say nothing for ``seconds``."""
+
+    def behaviour(conn: Conn) -> None:
+        conn.hang(seconds)
+
+    return behaviour
+
+
+def trickle_head(
+    *, every: float = 0.4, for_seconds: float = 8.0, answer: bytes | None = None
+) -> Behaviour:
+    """The status line at once, then one byte of a header every ``every`` seconds: no single
+    socket read ever waits long, yet the head never ends. After ``for_seconds`` the head is
+    finished with ``answer`` (an accepted send by default), so that a client without a
+    whole-answer deadline ends too, only far too late."""
+    final = answer if answer is not None else accepted("sn-trickled")
+    status_line, _, rest = final.partition(b"\r\n")
+
+    def behaviour(conn: Conn) -> None:
+        if not conn.send(status_line + b"\r\nX-Slow: "):
+            return
+        deadline = time.monotonic() + for_seconds
+        while time.monotonic() < deadline and not conn.server.stopping.is_set():
+            if not conn.send(b"a"):
+                return
+            conn.hang(every)
+        conn.send(b"\r\n" + rest)
+
+    return behaviour

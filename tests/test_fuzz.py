@@ -48,7 +48,7 @@ def test_any_api_answer_maps_to_a_documented_exit_code(answer: Any, status: int)
             "-t",
             "T",
             "-s",
-            "S",
+            "SS",
             "--json",
             "13800000000",
             env=creds(),
@@ -85,7 +85,7 @@ def test_any_profile_files_never_crash_and_never_print_the_key(
     home.mkdir(exist_ok=True)
     (home / "config.json").write_bytes(config)
     (home / "credential.json").write_bytes(credential + PRIVATE_KEY.encode())
-    result = run_usms("send", "--dry-run", "-t", "T", "-s", "S", "13800000000")
+    result = run_usms("send", "--dry-run", "-t", "T", "-s", "SS", "13800000000")
     assert result.exit_code in {0, 2}, (result.exit_code, result.stderr)
     assert "Traceback" not in result.stderr
     assert PRIVATE_KEY not in result.stdout + result.stderr

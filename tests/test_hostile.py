@@ -46,7 +46,7 @@ OUTCOME_EXITS = {0, 1, 3, 4, 5}  # everything an attempted send may end with, sh
 
 
 def send_to(url: str, *extra: str, phones: Sequence[str] = (PHONE,)) -> Result:
-    return run_usms("send", "--base-url", url, "-t", "T", "-s", "S", *extra, *phones, env=creds())
+    return run_usms("send", "--base-url", url, "-t", "T", "-s", "SS", *extra, *phones, env=creds())
 
 
 def assert_plain_stderr(result: Result, *, errors: int | None = 1) -> None:

@@ -282,7 +282,7 @@ def test_connection_refused_exits_4_and_nothing_is_sent() -> None:
         "-t",
         "UTA1",
         "-s",
-        "X",
+        "XX",
         "13800000000",
         env=creds(),
     )
@@ -295,7 +295,7 @@ def test_connection_refused_exits_4_and_nothing_is_sent() -> None:
 
 
 def test_missing_credentials_exit_2_and_no_request(fake: FakeUSMS) -> None:
-    result = run_usms("send", "--base-url", fake.url, "-t", "UTA1", "-s", "X", "13800000000")
+    result = run_usms("send", "--base-url", fake.url, "-t", "UTA1", "-s", "XX", "13800000000")
     assert result.exit_code == 2
     assert "UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY not set" in result.stderr
     assert fake.count == 0
@@ -348,7 +348,7 @@ def test_bad_options_exit_2_without_sending(fake: FakeUSMS, args: list[str], mes
 
 
 def test_missing_template_exits_2(fake: FakeUSMS) -> None:
-    result = run_usms("send", "--base-url", fake.url, "-s", "X", "13800000000", env=creds())
+    result = run_usms("send", "--base-url", fake.url, "-s", "XX", "13800000000", env=creds())
     assert result.exit_code == 2 and "no template" in result.stderr
 
 
@@ -360,7 +360,7 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
         "-t",
         "T",
         "-s",
-        "S",
+        "SS",
         "13800000000",
         env=creds(),
     )
@@ -392,7 +392,7 @@ def test_dotenv_in_working_directory_provides_credentials(fake: FakeUSMS) -> Non
         "USMS_TEMPLATE_ID=UTDOTENV\n",
         encoding="utf-8",
     )
-    result = run_usms("send", "--base-url", fake.url, "-s", "X", "13800000000")
+    result = run_usms("send", "--base-url", fake.url, "-s", "XX", "13800000000")
     assert result.exit_code == 0, result.stderr
     assert fake.requests[0]["TemplateId"] == "UTDOTENV"
 
@@ -428,17 +428,17 @@ def test_env_file_option_and_no_interpolation(fake: FakeUSMS, tmp_path: Path) ->
 
 def test_missing_env_file_is_exit_2(tmp_path: Path) -> None:
     result = run_usms(
-        "send", "--env-file", str(tmp_path / "nope.env"), "-t", "T", "-s", "S", "13800000000"
+        "send", "--env-file", str(tmp_path / "nope.env"), "-t", "T", "-s", "SS", "13800000000"
     )
     assert result.exit_code == 2 and "nope.env" in result.stderr
 
 
 def test_base_url_from_either_environment_name(fake: FakeUSMS) -> None:
     env = {**creds(), "UCLOUD_BASE_URL": fake.url}
-    result = run_usms("send", "-t", "T", "-s", "S", "13800000000", env=env)
+    result = run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env)
     assert result.exit_code == 0, result.stderr
     env["UCLOUD_API_BASE_URL"] = "http://127.0.0.1:9"  # the first name wins
-    result = run_usms("send", "-t", "T", "-s", "S", "13800000000", env=env)
+    result = run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env)
     assert result.exit_code == 4
 
 
@@ -459,7 +459,7 @@ def test_dry_run_sends_nothing_and_works_with_placeholder_keys(fake: FakeUSMS) -
         "-t",
         "UTA1",
         "-s",
-        "S",
+        "SS",
         "-p",
         "1",
         "13800000000",

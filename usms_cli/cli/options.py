@@ -20,7 +20,8 @@ BaseUrlOpt = Annotated[
     typer.Option(
         "--base-url",
         metavar="URL",
-        help="API endpoint (default https://api.ucloud.cn; http:// only for loopback). "
+        help="API endpoint (default https://api.ucloud.cn; http:// only for loopback and "
+        "UCloud's VPC endpoint http://api.service.ucloud.cn). "
         "(env UCLOUD_API_BASE_URL, UCLOUD_BASE_URL)",
         show_default=False,
         rich_help_panel="Connection",

@@ -118,7 +118,7 @@ def send(
         typer.Option(
             "--extend-code",
             metavar="DIGITS",
-            help="Extension code (digits).",
+            help="Extension code (digits, at most 12).",
             show_default=False,
             rich_help_panel="Message",
         ),

@@ -13,15 +13,13 @@ from typing import Any, TypeVar
 
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import is_international
+from usms_cli.core.shapes import extend_code_problem, shown, user_id_problem
 
 MAX_NUMBERS_PER_SEND = 1000
 MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
 MAX_SESSIONS_PER_RECEIPT = 100
-MAX_USER_ID = 32
 
 T = TypeVar("T")
-
-_EXTEND_CODE = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True)
@@ -48,21 +46,16 @@ def check_message(message: Message, numbers: Sequence[str]) -> None:
         )
     if message.sig_content and ("【" in message.sig_content or "】" in message.sig_content):
         raise InputError("the signature is given without 【】: the service adds them")
-    if message.extend_code is not None and not _EXTEND_CODE.fullmatch(message.extend_code):
-        raise InputError(f"--extend-code must be digits only, got {message.extend_code!r}")
+    if message.extend_code is not None:
+        problem = extend_code_problem(message.extend_code)
+        if problem:
+            # An extension code is not personal data: show it as typed (no digit masking).
+            text = f"--extend-code {problem}; got {shown(message.extend_code)}"
+            raise InputError(text, verbatim=True)
     if message.user_id is not None:
         problem = user_id_problem(message.user_id)
         if problem:
             raise InputError(f"--user-id {problem}")
-
-
-def user_id_problem(value: str) -> str | None:
-    """Why the API would refuse ``value`` as a UserId, or None."""
-    if len(value) > MAX_USER_ID:
-        return f"is {len(value):,} characters; at most {MAX_USER_ID} allowed"
-    if "'" in value or any(ord(ch) > 0xFFFF for ch in value):
-        return "must not contain single quotes or emoji"
-    return None
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -20,10 +20,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.api import MAX_TARGETS_PER_BATCH, Message, user_id_problem
+from usms_cli.core.api import MAX_TARGETS_PER_BATCH, Message
 from usms_cli.core.codes import PARTIAL_RETCODE
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import Entry, Invalid, InvalidPhone, Recipients, normalize
+from usms_cli.core.shapes import user_id_problem
 
 if TYPE_CHECKING:
     from usms_cli.core.plan import RequestPlan

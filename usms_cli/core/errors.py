@@ -33,7 +33,10 @@ EXIT_MEANINGS = {
 
 
 class UsmsError(Exception):
-    """An expected failure with a message meant for the user (never holds a secret)."""
+    """An expected failure with a message meant for the user (never holds a secret).
+
+    Human output masks digit runs in messages as possible phone numbers; ``verbatim`` says the
+    message holds no personal data and is shown as written."""
 
     exit_code: ExitCode = ExitCode.USAGE
 
@@ -44,6 +47,7 @@ class UsmsError(Exception):
         hint: str | None = None,
         details: list[str] | None = None,
         shown_details: list[str] | None = None,
+        verbatim: bool = False,
     ):
         super().__init__(message)
         self.message = message
@@ -51,6 +55,7 @@ class UsmsError(Exception):
         self.details = details or []  # in full, for --json
         # what a person reads, personal data masked (default: ``details``)
         self.shown_details = self.details if shown_details is None else shown_details
+        self.verbatim = verbatim
 
 
 class InputError(UsmsError):

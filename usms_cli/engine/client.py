@@ -1,8 +1,9 @@
 """The one place that speaks HTTP to the USMS API.
 
 Delivery rule (SMS is not idempotent): a send is retried only when the request provably did not
-reach the server (connection refused, DNS failure, connect timeout) or the API said it throttled
-(HTTP 429, RetCode 153). After the request was written, anything else (read timeout, dropped
+reach the server (connection refused, DNS failure, connect timeout, a proxy that never opened
+its tunnel: no byte of the request was written) or the API said it throttled (HTTP 429, RetCode
+153). After the request was written, anything else (no whole answer within the timeout, dropped
 connection, 5xx, an answer that is not USMS JSON) is *unknown*: reported, never resent.
 """
 
@@ -12,7 +13,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,13 @@ from usms_cli.core.api import encode_form, redact
 from usms_cli.core.codes import THROTTLED_RETCODE
 from usms_cli.core.privacy import mask_answer, mask_digits
 from usms_cli.core.results import ApiResult, Status
+from usms_cli.core.shapes import is_loopback_host, is_vpc_endpoint
 from usms_cli.core.text import printable
 
 if TYPE_CHECKING:
     import requests
 
+    from usms_cli.engine.deadline import Attempt
     from usms_cli.engine.pacing import Pacer
 
 
@@ -93,22 +96,26 @@ class Client:
         with self._session_lock:
             if self._session is None:
                 import requests
-                from requests.adapters import HTTPAdapter
+
+                from usms_cli.engine.deadline import adapter
 
                 session = requests.Session()
                 if self.base_url.startswith("http://") and not _loopback_proxy(self.base_url):
-                    # Plain http is allowed only to loopback: never hand the signed request,
-                    # unencrypted, to a proxy from the environment on another host.
+                    # Plain http goes to loopback or the VPC endpoint only: never hand the signed
+                    # request, unencrypted, to a proxy from the environment on another host.
                     session.trust_env = False
+                if self.log and _is_vpc_url(self.base_url):
+                    self.log(
+                        f"note: {self.base_url} is UCloud's VPC endpoint, HTTP only: requests "
+                        "travel unencrypted inside the VPC"
+                    )
                 session.headers["User-Agent"] = USER_AGENT
                 session.headers["Accept"] = "application/json"
-                # One keep-alive pool shared by all workers; no urllib3 retries (max_retries=0):
-                # what may be retried is decided here, never by the transport.
-                adapter = HTTPAdapter(
-                    pool_connections=1, pool_maxsize=max(1, self.pool_size), max_retries=0
-                )
-                session.mount("https://", adapter)
-                session.mount("http://", adapter)
+                # One keep-alive pool shared by all workers; each attempt gets a deadline for
+                # its whole answer (usms_cli.engine.deadline).
+                watched = adapter(self.pool_size)
+                session.mount("https://", watched)
+                session.mount("http://", watched)
                 self._session = session
             return self._session
 
@@ -149,78 +156,94 @@ class Client:
     def _once(
         self, form: Mapping[str, str], body: bytes, *, idempotent: bool
     ) -> tuple[ApiResult, float | None, bool]:
-        import requests
-        from urllib3.exceptions import LocationValueError
+        """One attempt. ``--timeout`` bounds all of it: connect, proxy tunnel, TLS, head, body."""
+        from usms_cli.engine.deadline import Attempt
 
         action = form.get("Action", "?")
         if self.log:
             self.log(f"> POST {self.base_url}  Action={action}")
             for key, value in redact(dict(form), mask_pii=self.mask_pii).items():
                 self.log(f">   {key}={value}")
-        try:
-            response = self.session.post(
-                self.base_url,
-                data=body,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                timeout=(min(self.timeout, 10.0), self.timeout),
-                allow_redirects=False,
-                stream=True,
-            )
-        except requests.exceptions.ConnectTimeout:
-            return ApiResult("not_sent", error="timed out connecting to the API"), None, True
-        except requests.exceptions.SSLError:
-            return (
-                ApiResult("not_sent", error="TLS handshake with the API failed (certificate?)"),
-                None,
-                False,
-            )
-        except requests.exceptions.ProxyError:
-            return ApiResult("not_sent", error="could not connect through the proxy"), None, True
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                return ApiResult("not_sent", error=_connect_reason(exc)), None, True
-            return (
-                ApiResult("unknown", error="the connection dropped before the API answered"),
-                None,
-                idempotent,
-            )
-        except requests.exceptions.ReadTimeout:
-            return (
-                ApiResult("unknown", error=f"no answer within {self.timeout:g}s (read timeout)"),
-                None,
-                idempotent,
-            )
-        except (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema,
-        ) as exc:
-            error = f"the base URL cannot be used ({type(exc).__name__})"
+        with Attempt(self.timeout) as attempt:
+            try:
+                response = self.session.post(
+                    self.base_url,
+                    data=body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    timeout=(min(self.timeout, 10.0), self.timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except Exception as exc:  # noqa: BLE001 - classified below; the rest re-raised
+                return self._failure(exc, attempt, idempotent=idempotent)
+            if not attempt.seen:  # a connection class without our hooks (a SOCKS proxy)
+                attempt.on_expiry(lambda: _shutdown(response))
+            try:
+                return self._classify(response, attempt, idempotent=idempotent)
+            finally:
+                response.close()
+
+    def _failure(
+        self, exc: Exception, attempt: Attempt, *, idempotent: bool
+    ) -> tuple[ApiResult, float | None, bool]:
+        """What an exception from the transport means. Nothing reached the API when the attempt
+        failed before a byte of the request was written (connect, proxy tunnel, TLS)."""
+        import requests
+        from urllib3.exceptions import LocationValueError
+
+        errors = requests.exceptions
+        refusal = _refusal(exc)
+        if refusal is not None:
+            return ApiResult("not_sent", error=refusal), None, False
+        if isinstance(exc, errors.SSLError) and not attempt.written:
+            error = "TLS handshake with the API failed (certificate?)"
             return ApiResult("not_sent", error=error), None, False
-        except requests.exceptions.RequestException as exc:
-            return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
-        except OSError as exc:
+        if isinstance(
+            exc, (errors.InvalidURL, errors.MissingSchema, errors.InvalidSchema, LocationValueError)
+        ):  # the URL did not parse: nothing was connected
+            error = "the base URL cannot be used"
+            if not isinstance(exc, LocationValueError):
+                error += f" ({type(exc).__name__})"
+            return ApiResult("not_sent", error=error), None, False
+        if isinstance(exc, OSError) and not isinstance(exc, errors.RequestException):
             if "CA certificate bundle" in str(exc):  # requests checks the path before connecting
                 error = "the TLS CA bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) cannot be read"
                 return ApiResult("not_sent", error=error), None, False
-            error = f"connection error ({type(exc).__name__})"  # not provably before the write
+        elif not isinstance(exc, errors.RequestException):
+            raise exc
+        via = " through the proxy" if attempt.proxied else ""
+        timed_out = isinstance(exc, errors.Timeout) or attempt.expired
+        if isinstance(exc, errors.ConnectTimeout) or (attempt.nothing_sent and timed_out):
+            error = f"timed out connecting to the API{via}"
+            return ApiResult("not_sent", error=error), None, True
+        if isinstance(exc, errors.ProxyError) and not attempt.written:
+            return ApiResult("not_sent", error="could not connect through the proxy"), None, True
+        if attempt.nothing_sent or (
+            isinstance(exc, errors.ConnectionError) and _never_connected(exc)
+        ):
+            return ApiResult("not_sent", error=_connect_reason(exc) + via), None, True
+        # A byte of the request may have reached the API: the outcome is unknown. A stalled
+        # answer is not asked for again, not even by a read-only call: --timeout bounds the run.
+        if attempt.expired or isinstance(exc, errors.ReadTimeout):
+            error = f"no answer within {self.timeout:g}s (read timeout)"
+            return ApiResult("unknown", error=error), None, False
+        if isinstance(exc, errors.ConnectionError):
+            error = "the connection dropped before the API answered"
             return ApiResult("unknown", error=error), None, idempotent
-        except LocationValueError:  # the URL did not parse: nothing was connected
-            return ApiResult("not_sent", error="the base URL cannot be used"), None, False
-        try:
-            return self._classify(response, idempotent=idempotent)
-        finally:
-            response.close()
+        if isinstance(exc, errors.RequestException):
+            return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
+        error = f"connection error ({type(exc).__name__})"  # not provably before the write
+        return ApiResult("unknown", error=error), None, idempotent
 
     def _classify(
-        self, response: requests.Response, *, idempotent: bool
+        self, response: requests.Response, attempt: Attempt, *, idempotent: bool
     ) -> tuple[ApiResult, float | None, bool]:
         import requests
 
         request_id = printable(response.headers.get("X-UCLOUD-REQUEST-UUID"), 100) or None
         status = response.status_code
         try:
-            raw = _read_capped(response, self.timeout)
+            raw = _read_capped(response, attempt)
         except AnswerTooSlow:
             result = ApiResult(
                 "unknown",
@@ -228,7 +251,7 @@ class Client:
                 request_id=request_id,
                 http_status=status,
             )
-            return result, None, idempotent
+            return result, None, False
         except requests.exceptions.RequestException:
             result = ApiResult(
                 "unknown",
@@ -299,19 +322,10 @@ class AnswerTooSlow(Exception):
     """The body kept trickling in past the deadline."""
 
 
-def _read_capped(response: requests.Response, timeout: float) -> bytes | None:
-    """The body, or None when it is over MAX_BODY. The whole read must end within ``timeout``
-    (requests' read timeout is per socket read, so a server dripping bytes could hold us for
-    ever): a watchdog closes the response at the deadline."""
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        _shutdown(response)
-
-    watchdog = threading.Timer(timeout, expire)
-    watchdog.daemon = True
-    watchdog.start()
+def _read_capped(response: requests.Response, attempt: Attempt) -> bytes | None:
+    """The body, or None when it is over MAX_BODY. At the attempt's deadline the connection is
+    shut down, which ends the read (requests' read timeout is per socket read, so a server
+    dripping bytes could otherwise hold us for ever)."""
     chunks: list[bytes] = []
     size = 0
     try:
@@ -321,12 +335,10 @@ def _read_capped(response: requests.Response, timeout: float) -> bytes | None:
                 return None
             chunks.append(chunk)
     except Exception:
-        if expired.is_set():
+        if attempt.expired:
             raise AnswerTooSlow() from None
         raise
-    finally:
-        watchdog.cancel()
-    if expired.is_set():
+    if attempt.expired:  # a body without a length ends "normally" when the socket is shut
         raise AnswerTooSlow()
     return b"".join(chunks)
 
@@ -337,8 +349,6 @@ def _loopback_proxy(url: str) -> bool:
 
     from requests.utils import get_environ_proxies
 
-    from usms_cli.engine.settings import is_loopback
-
     proxies = get_environ_proxies(url)
     proxy = proxies.get("http") or proxies.get("all")
     if not proxy:
@@ -347,7 +357,26 @@ def _loopback_proxy(url: str) -> bool:
         host = urlsplit(proxy if "://" in proxy else f"http://{proxy}").hostname or ""
     except ValueError:
         return False
-    return is_loopback(host)
+    return is_loopback_host(host)
+
+
+def _is_vpc_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return is_vpc_endpoint(parts.scheme, parts.hostname or "", parts.port)
+    except ValueError:
+        return False
+
+
+def _refusal(exc: BaseException) -> str | None:
+    """The reason a plain-http destination was refused (usms_cli.engine.deadline), if it was."""
+    for cause in _causes(exc):
+        refusal = getattr(cause, "usms_refusal", None)
+        if isinstance(refusal, str):
+            return refusal
+    return None
 
 
 def _shutdown(response: requests.Response) -> None:
@@ -401,16 +430,13 @@ def _ret_code(value: Any) -> int | None:
     return None
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """True when the error happened while establishing the connection (nothing was written)."""
-    from urllib3.exceptions import NewConnectionError
-
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: ``reason``, exception arguments, causes and contexts."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, NewConnectionError):
-            return True
+        yield current
         reason = getattr(current, "reason", None)
         if isinstance(reason, BaseException):
             current = reason
@@ -418,7 +444,13 @@ def _never_connected(exc: BaseException) -> bool:
         args = getattr(current, "args", ())
         nested = next((a for a in args if isinstance(a, BaseException)), None)
         current = nested or current.__cause__ or current.__context__
-    return False
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the error happened while establishing the connection (nothing was written)."""
+    from urllib3.exceptions import NewConnectionError
+
+    return any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
 
 
 def _connect_reason(exc: BaseException) -> str:

@@ -8,14 +8,15 @@ returned in ``Settings.warnings`` for the caller to print.
 
 from __future__ import annotations
 
-import ipaddress
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from usms_cli.core import shapes
 from usms_cli.core.errors import ConfigError
+from usms_cli.core.shapes import clip, redact_url, shown
 from usms_cli.engine import profiles
 
 DEFAULT_BASE_URL = "https://api.ucloud.cn"
@@ -33,6 +34,15 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 DEFAULTS: dict[str, str] = {"base_url": DEFAULT_BASE_URL, "timeout": str(int(DEFAULT_TIMEOUT))}
+
+# setting -> (what it is called, the flag that sets it, its shape check, may a message show it)
+SHAPES: dict[str, tuple[str, str | None, Callable[[str], str | None], bool]] = {
+    "public_key": ("the public key", None, shapes.key_problem, False),
+    "private_key": ("the private key", None, shapes.key_problem, False),
+    "project_id": ("the project id", "--project-id", shapes.project_id_problem, True),
+    "template_id": ("the template id", "-t/--template-id", shapes.template_id_problem, True),
+    "sig_content": ("the signature", "-s/--sig-content", shapes.signature_problem, True),
+}
 
 
 @dataclass(frozen=True)
@@ -120,14 +130,33 @@ def _requested_profile(
 ) -> tuple[str | None, str]:
     """``--profile``, else ``UCLOUD_PROFILE`` from the environment, else from the .env file."""
     flag = flags.get("profile")
-    if flag:
-        return flag, "--profile"
     var = profiles.PROFILE_ENV
-    if environ.get(var):
-        return environ[var], f"environment {var}"
-    if dotenv.get(var):
-        return dotenv[var], f"{dotenv_label} {var}"
-    return None, "not set"
+    if flag:
+        name, source = flag, "--profile"
+    elif environ.get(var):
+        name, source = environ[var], f"environment {var}"
+    elif dotenv.get(var):
+        name, source = dotenv[var], f"{dotenv_label} {var}"
+    else:
+        return None, "not set"
+    problem = shapes.profile_name_problem(name)
+    if problem:
+        raise ConfigError(f"the profile name from {source} {problem}: {shown(name)}")
+    return name, source
+
+
+def check_shapes(values: Mapping[str, str | None], sources: Mapping[str, str]) -> None:
+    """Refuse a setting outside its documented shape (exit 2) before anything is sent."""
+    for name, (label, flag, problem_of, showable) in SHAPES.items():
+        value = values.get(name)
+        if not value:
+            continue
+        problem = problem_of(value)
+        if problem:
+            source = sources.get(name, "not set")
+            where = flag if source == "command line" and flag else f"from {source}"
+            text = f"{label} ({where}) {problem}"
+            raise ConfigError(f"{text}: {shown(value)}" if showable else text)
 
 
 def resolve(
@@ -175,6 +204,7 @@ def resolve(
         if sources["base_url"] in {"command line", "default"}:
             raise
         raise ConfigError(f"{exc.message} (from {sources['base_url']})", hint=exc.hint) from None
+    check_shapes(values, sources)
     timeout = parse_timeout(values["timeout"] or str(DEFAULT_TIMEOUT), sources["timeout"])
     return Settings(
         public_key=values["public_key"],
@@ -197,48 +227,54 @@ def parse_timeout(text: str, source: str = "--timeout") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"timeout from {source} is not a number: {text!r}") from None
+        raise ConfigError(f"timeout from {source} is not a number: {shown(text)}") from None
     if not math.isfinite(value) or value <= 0 or value > 600:
-        raise ConfigError(f"timeout from {source} must be between 0 and 600 seconds, got {text!r}")
+        raise ConfigError(
+            f"timeout from {source} must be between 0 and 600 seconds, got {shown(text)}"
+        )
     return value
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in {"localhost", "localhost."}:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_base_url(url: str) -> str:
-    """Accept ``https://host[:port][/path]``, or ``http://`` only for a loopback host."""
+    """Accept ``https://host[:port][/path]``; ``http://`` only for a literal loopback address,
+    ``localhost`` (checked again after resolution when connecting) and UCloud's VPC endpoint.
+
+    Messages never repeat user-info or query values, and cut the URL short."""
     url = url.strip()
+    echo = shown(redact_url(url))
+    if len(url) > shapes.MAX_BASE_URL:
+        raise ConfigError(
+            f"base URL {echo} is {len(url):,} characters long; at most {shapes.MAX_BASE_URL}"
+        )
     if any(ch.isspace() or not ch.isprintable() for ch in url):
-        raise ConfigError(f"base URL {url!r} contains spaces or control characters")
+        raise ConfigError(f"base URL {echo} contains spaces or control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ConfigError(f"base URL {url!r} is not a valid URL") from None
+        raise ConfigError(f"base URL {echo} is not a valid URL") from None
     host = parts.hostname or ""
     if host and not host.startswith("[") and ":" not in host:
         labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
         if any(not label for label in labels):
-            raise ConfigError(f"base URL {url!r} is not a valid URL (empty part in the host name)")
+            raise ConfigError(f"base URL {echo} is not a valid URL (empty part in the host name)")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            f"base URL {url!r} must look like https://api.ucloud.cn",
+            f"base URL {echo} must look like https://api.ucloud.cn",
             hint="set --base-url or UCLOUD_API_BASE_URL to an https:// URL",
         )
     if parts.username or parts.password:
-        raise ConfigError("base URL must not contain a user name or password")
+        raise ConfigError(f"base URL {echo} must not contain a user name or password")
     if parts.query or parts.fragment:
-        raise ConfigError(f"base URL {url!r} must not have a query string or fragment")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(f"base URL {echo} must not have a query string or fragment")
+    if (
+        parts.scheme == "http"
+        and not shapes.is_loopback_host(parts.hostname)
+        and not shapes.is_vpc_endpoint(parts.scheme, parts.hostname, parts.port)
+    ):
         raise ConfigError(
-            f"refusing plain http:// to {parts.hostname}: the request carries your signature and "
-            "recipients, so it must use https:// (http is allowed only for 127.0.0.1/localhost)"
+            f"refusing plain http:// to {clip(parts.hostname)}: the request carries your "
+            "signature and recipients, so it must use https:// (http is allowed only for "
+            f"127.0.0.1, ::1, localhost and UCloud's VPC endpoint http://{shapes.VPC_HOST})"
         )
     return url

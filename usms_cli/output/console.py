@@ -134,12 +134,21 @@ class Output:
             if lines:
                 self.err.write("\n".join(lines) + "\n")
 
-    def error(self, message: str, hint: str | None = None, details: Sequence[str] = ()) -> None:
+    def error(
+        self,
+        message: str,
+        hint: str | None = None,
+        details: Sequence[str] = (),
+        *,
+        verbatim: bool = False,
+    ) -> None:
+        """``verbatim``: the message holds no personal data; its digits are shown unmasked."""
+        shown = message if verbatim else self.safe(message)
         if self.github:
             from usms_cli.output.ci import error_annotation
 
-            self.err.line(error_annotation(self.safe(message)))
-        self.err.line(self.safe(f"{PROG}: error: {message}"), "bold red")
+            self.err.line(error_annotation(shown))
+        self.err.line(f"{PROG}: error: {shown}", "bold red")
         for detail in details:
             self.err.line(self.safe(f"  {detail}"))
         if hint:
@@ -185,7 +194,7 @@ class Output:
                     "details": exc.details,
                 }
             )
-        self.error(exc.message, exc.hint, exc.shown_details)
+        self.error(exc.message, exc.hint, exc.shown_details, verbatim=exc.verbatim)
 
 
 class ProgressBar:
