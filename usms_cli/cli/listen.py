@@ -139,6 +139,7 @@ def listen(
     debug: DebugOpt = False,
 ) -> None:
     """Receive UCloud's pushed delivery reports and replies; record each once (JSON lines)."""
+    # long function: a Typer declaration, one parameter per option; the body is short.
     from usms_cli.cli.funnel import console, finish
 
     output = console(json_mode=json_mode, quiet=quiet, show_pii=show_pii)

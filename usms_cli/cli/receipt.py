@@ -106,6 +106,7 @@ def receipt(
     debug: DebugOpt = False,
 ) -> None:
     """Show delivery receipts (GetUSMSSendReceipt, 100 SessionNos per request)."""
+    # long function: a Typer declaration, one parameter per option; the body is short.
     from usms_cli.app.common import Connection
     from usms_cli.app.receipt import Expected, Wait
 

@@ -271,83 +271,12 @@ def _brief(value: str, limit: int = 100) -> str:
 
 
 def _human_report(output: Output, report: SendReport) -> None:
-    out = output.out
-    recipients = report.recipients
-    message = report.message
-    counts = report.counts()
-    total = len(report.requests)
     if report.dry_run:
-        out.line("Dry run: nothing was sent.", "bold yellow")
-        out.line(f"Template   {message.template_id}")
-        out.line(f"Signature  {message.sig_content or '(none)'}")
-        if report.columns is not None:
-            out.line(f"Columns    {', '.join(report.columns)}")
-        else:
-            shown = [output.masker.param(p) for p in message.params]
-            params = ", ".join(repr(p) for p in shown) if shown else "(none)"
-            out.line(f"Params     {params}")
-        out.line(f"Numbers    {len(recipients.numbers):,}")
-        out.line(f"Requests   {total}")
-        for outcome in report.requests[:SHOWN_REQUESTS]:
-            numbers = describe_numbers(outcome.numbers, output.masker)
-            out.line(f"  request {outcome.index}: {numbers}")
-            form = shown_params(outcome.form or {}, output.masker).items()
-            body = "&".join(f"{k}={_brief(v)}" for k, v in form)
-            out.line(f"    {body}", "dim")
-        if total > SHOWN_REQUESTS:
-            out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
-        if len(recipients.numbers) <= 20:
-            out.line("Recipients " + " ".join(output.phones(recipients.numbers)))
+        _human_dry_run(output, report)
     else:
-        accepted = counts["accepted"]
-        if accepted and report.exit_code() == ExitCode.OK:
-            out.line(
-                f"Sent: {plural(accepted, 'recipient')} accepted in {plural(total, 'request')}.",
-                "bold green",
-            )
-        elif accepted:
-            out.line(
-                f"Partly sent: {accepted:,} of {len(recipients.numbers):,} recipients accepted.",
-                "bold yellow",
-            )
-        elif counts["unknown"]:
-            out.line(
-                f"Outcome unknown: {plural(counts['unknown'], 'recipient')} may or may not "
-                "have the message.",
-                "bold yellow",
-            )
-        elif report.requests:
-            out.line("Not sent: no request was accepted.", "bold red")
-        else:
-            out.line("Nothing to send.", "bold")
-        if report.previously_accepted:
-            out.line(
-                f"  already accepted in an earlier run (journal): "
-                f"{plural(len(report.previously_accepted), 'number')}"
-            )
-        if report.held_back:
-            out.line(
-                f"  held back (outcome unknown in an earlier run): "
-                f"{plural(len(report.held_back), 'number')}",
-                "yellow",
-            )
-        with_session = [o for o in report.requests if o.session_no]
-        for outcome in with_session[:SHOWN_SESSIONS]:
-            refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
-            count = plural(outcome.accepted_count, "number")
-            out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
-        if len(with_session) > SHOWN_SESSIONS:
-            out.line(
-                f"  … and {len(with_session) - SHOWN_SESSIONS:,} more SessionNos "
-                "(-q or --json lists them all)"
-            )
-        for status in ("rejected", "unknown", "not_sent"):
-            if counts[status]:
-                label = status.replace("_", " ")
-                out.line(
-                    f"  {label}: {plural(counts[status], 'number')}",
-                    "red" if status != "unknown" else "yellow",
-                )
+        _human_outcome(output, report)
+    recipients = report.recipients
+    out = output.out
     if recipients.duplicates:
         out.line(f"Removed {plural(recipients.duplicates, 'duplicate number')}.")
     if recipients.invalid_count:
@@ -355,6 +284,84 @@ def _human_report(output: Output, report: SendReport) -> None:
         out.line(f"Skipped {count}:")
         for line in invalid_details(recipients, output.masker):
             out.line(f"  {line}")
+
+
+def _human_dry_run(output: Output, report: SendReport) -> None:
+    out, message, recipients = output.out, report.message, report.recipients
+    total = len(report.requests)
+    out.line("Dry run: nothing was sent.", "bold yellow")
+    out.line(f"Template   {message.template_id}")
+    out.line(f"Signature  {message.sig_content or '(none)'}")
+    if report.columns is not None:
+        out.line(f"Columns    {', '.join(report.columns)}")
+    else:
+        shown = [output.masker.param(p) for p in message.params]
+        params = ", ".join(repr(p) for p in shown) if shown else "(none)"
+        out.line(f"Params     {params}")
+    out.line(f"Numbers    {len(recipients.numbers):,}")
+    out.line(f"Requests   {total}")
+    for outcome in report.requests[:SHOWN_REQUESTS]:
+        numbers = describe_numbers(outcome.numbers, output.masker)
+        out.line(f"  request {outcome.index}: {numbers}")
+        form = shown_params(outcome.form or {}, output.masker).items()
+        body = "&".join(f"{k}={_brief(v)}" for k, v in form)
+        out.line(f"    {body}", "dim")
+    if total > SHOWN_REQUESTS:
+        out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
+    if len(recipients.numbers) <= 20:
+        out.line("Recipients " + " ".join(output.phones(recipients.numbers)))
+
+
+def _heading(report: SendReport, counts: Mapping[str, int]) -> tuple[str, str]:
+    """The first line of a send's summary, and its style: it matches the exit code."""
+    accepted, total = counts["accepted"], len(report.requests)
+    if accepted and report.exit_code() == ExitCode.OK:
+        return f"Sent: {plural(accepted, 'recipient')} accepted in {plural(total, 'request')}.", (
+            "bold green"
+        )
+    if accepted:
+        wanted = len(report.recipients.numbers)
+        return f"Partly sent: {accepted:,} of {wanted:,} recipients accepted.", "bold yellow"
+    if counts["unknown"]:
+        who = plural(counts["unknown"], "recipient")
+        return f"Outcome unknown: {who} may or may not have the message.", "bold yellow"
+    if report.requests:
+        return "Not sent: no request was accepted.", "bold red"
+    return "Nothing to send.", "bold"
+
+
+def _human_outcome(output: Output, report: SendReport) -> None:
+    out = output.out
+    counts = report.counts()
+    out.line(*_heading(report, counts))
+    if report.previously_accepted:
+        out.line(
+            f"  already accepted in an earlier run (journal): "
+            f"{plural(len(report.previously_accepted), 'number')}"
+        )
+    if report.held_back:
+        out.line(
+            f"  held back (outcome unknown in an earlier run): "
+            f"{plural(len(report.held_back), 'number')}",
+            "yellow",
+        )
+    with_session = [o for o in report.requests if o.session_no]
+    for outcome in with_session[:SHOWN_SESSIONS]:
+        refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
+        count = plural(outcome.accepted_count, "number")
+        out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
+    if len(with_session) > SHOWN_SESSIONS:
+        out.line(
+            f"  … and {len(with_session) - SHOWN_SESSIONS:,} more SessionNos "
+            "(-q or --json lists them all)"
+        )
+    for status in ("rejected", "unknown", "not_sent"):
+        if counts[status]:
+            label = status.replace("_", " ")
+            out.line(
+                f"  {label}: {plural(counts[status], 'number')}",
+                "red" if status != "unknown" else "yellow",
+            )
 
 
 # ---- receipts and look-ups ------------------------------------------------------------------
