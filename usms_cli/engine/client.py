@@ -269,53 +269,62 @@ class Client:
             )
             self.log(f"< {_masked_preview(preview) if self.mask_pii else preview}")
 
-        def made(
-            kind: Status,
-            ret_code: int | None = None,
-            message: str | None = None,
-            body: dict[str, Any] | None = None,
-            error: str | None = None,
-        ) -> ApiResult:
-            return ApiResult(
-                kind,
-                ret_code,
-                message,
-                body,
-                request_id=request_id,
-                http_status=status,
-                error=error,
-            )
+        return _judge(response, raw, request_id, idempotent=idempotent)
 
-        if status == 429:
-            result = made("not_sent", error="throttled by the API (HTTP 429)")
-            result.throttled = True
-            return result, _retry_after(response.headers.get("Retry-After")), True
-        if 300 <= status < 400:
-            where = printable(response.headers.get("Location", "?"), 200)
-            error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
-            return made("unknown", error=error), None, False
-        if raw is None:
-            return made("unknown", error="the answer was larger than 4 MiB"), None, idempotent
-        body = _parse_body(raw)
-        if body is None:
-            what = "an empty answer" if not raw.strip() else "an answer that is not USMS JSON"
-            return made("unknown", error=f"HTTP {status} with {what}"), None, idempotent
-        ret_code = _ret_code(body.get("RetCode"))
-        text = body.get("Message")
-        message = text if isinstance(text, str) else None
-        if ret_code is None:
-            error = f"HTTP {status}: answer without a RetCode"
-            return made("unknown", body=body, error=error), None, idempotent
-        if ret_code == 0:
-            if 200 <= status < 300:
-                return made("accepted", ret_code, message, body), None, False
-            error = f"HTTP {status} with RetCode 0: contradictory answer"
-            return made("unknown", ret_code, message, body, error=error), None, idempotent
-        if ret_code == THROTTLED_RETCODE:
-            result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
-            result.throttled = True
-            return result, _retry_after(response.headers.get("Retry-After")), True
-        return made("rejected", ret_code, message, body), None, False
+
+def _judge(
+    response: requests.Response, raw: bytes | None, request_id: str | None, *, idempotent: bool
+) -> tuple[ApiResult, float | None, bool]:
+    """What an answer that was read whole means: (result, Retry-After, may retry)."""
+    status = response.status_code
+
+    def made(
+        kind: Status,
+        ret_code: int | None = None,
+        message: str | None = None,
+        body: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> ApiResult:
+        return ApiResult(
+            kind,
+            ret_code,
+            message,
+            body,
+            request_id=request_id,
+            http_status=status,
+            error=error,
+        )
+
+    if status == 429:
+        result = made("not_sent", error="throttled by the API (HTTP 429)")
+        result.throttled = True
+        return result, _retry_after(response.headers.get("Retry-After")), True
+    if 300 <= status < 400:
+        where = printable(response.headers.get("Location", "?"), 200)
+        error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
+        return made("unknown", error=error), None, False
+    if raw is None:
+        return made("unknown", error="the answer was larger than 4 MiB"), None, idempotent
+    body = _parse_body(raw)
+    if body is None:
+        what = "an empty answer" if not raw.strip() else "an answer that is not USMS JSON"
+        return made("unknown", error=f"HTTP {status} with {what}"), None, idempotent
+    ret_code = _ret_code(body.get("RetCode"))
+    text = body.get("Message")
+    message = text if isinstance(text, str) else None
+    if ret_code is None:
+        error = f"HTTP {status}: answer without a RetCode"
+        return made("unknown", body=body, error=error), None, idempotent
+    if ret_code == 0:
+        if 200 <= status < 300:
+            return made("accepted", ret_code, message, body), None, False
+        error = f"HTTP {status} with RetCode 0: contradictory answer"
+        return made("unknown", ret_code, message, body, error=error), None, idempotent
+    if ret_code == THROTTLED_RETCODE:
+        result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
+        result.throttled = True
+        return result, _retry_after(response.headers.get("Retry-After")), True
+    return made("rejected", ret_code, message, body), None, False
 
 
 class AnswerTooSlow(Exception):
