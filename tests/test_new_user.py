@@ -117,3 +117,20 @@ def test_a_skipped_csv_row_is_masked(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "1380000000123456789" not in result.stdout + result.stderr
     assert "138************6789" in result.stdout
+
+
+def test_the_quick_start_works_with_a_real_template_and_signature_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 #7: USMS_TEMPLATE_ID/USMS_SIG_CONTENT set for real sends made the sandbox
+    refuse the quick start with RetCode 18017."""
+    monkeypatch.setenv("USMS_TEMPLATE_ID", "UTA9ZZ81")
+    monkeypatch.setenv("USMS_SIG_CONTENT", "Acme")
+    result = run_usms("send", "--sandbox", "-p", "123456", "13800000000")
+    assert result.exit_code == 0, result.stderr
+    assert "registered your template UTA9ZZ81 and signature 'Acme'" in result.stderr
+    assert "【Acme】Sandbox message ***" in result.stderr
+    texted = run_usms(
+        "send", "--sandbox", "-p", "123456", "--template-text", "您的验证码是{1}", "13800000000"
+    )
+    assert texted.exit_code == 0 and "【Acme】您的验证码是***" in texted.stderr

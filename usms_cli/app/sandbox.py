@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from usms_cli.core.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
+    from usms_cli.app.request import SendRequest
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
     from usms_cli.sandbox import SandboxOptions
@@ -41,20 +42,40 @@ class Throwaway:
     def __exit__(self, *exc: object) -> None:
         self.server.close()
 
-    def point(self, settings: Settings) -> Settings:
-        """``settings`` aimed at this sandbox: its URL, keys and project; its default
-        template and signature unless others are configured."""
-        from usms_cli.sandbox import DEFAULT_SIGNATURE, DEFAULT_TEMPLATE_ID
+    def point(self, settings: Settings, request: SendRequest, console: Output) -> Settings:
+        """``settings`` aimed at this sandbox: its URL, keys and project. A template id or
+        signature configured for real sends (USMS_TEMPLATE_ID, USMS_SIG_CONTENT, -t, -s) is
+        registered here, approved, with --template-text or a neutral text with one {N} per
+        -p, so that the quick start works with them set; without them, the sandbox's own."""
+        from usms_cli.sandbox import DEFAULT_SIGNATURE, DEFAULT_TEMPLATE_ID, Signature, Template
 
         config = self.server.config
+        template_id = (settings.template_id or "").strip() or DEFAULT_TEMPLATE_ID
+        sig_content = settings.sig_content or DEFAULT_SIGNATURE
+        added = []
+        if template_id not in config.templates:
+            count = len(request.params)
+            text = request.template_text or "Sandbox message" + "".join(
+                f" {{{n}}}" for n in range(1, count + 1)
+            )
+            config.templates[template_id] = Template(template_id, text)
+            added.append(f"template {template_id}")
+        if sig_content not in config.signatures:
+            config.signatures[sig_content] = Signature(f"SIG-{sig_content}", sig_content)
+            added.append(f"signature {sig_content!r}")
+        if added:
+            console.info(
+                f"Sandbox: registered your {' and '.join(added)} in the sandbox (approved), "
+                "as configured for real sends."
+            )
         return replace(
             settings,
             base_url=self.server.base_url,
             public_key=config.public_key,
             private_key=config.private_key,
             project_id=config.project_id,
-            template_id=settings.template_id or DEFAULT_TEMPLATE_ID,
-            sig_content=settings.sig_content or DEFAULT_SIGNATURE,
+            template_id=template_id,
+            sig_content=sig_content,
         )
 
     def template_text(self, template_id: str) -> str | None:

@@ -70,7 +70,7 @@ def send(
     emit_warnings(console, settings)
     with sandbox_for(request.sandbox, console) as server:
         if server is not None:
-            settings = server.point(settings)
+            settings = server.point(settings, request, console)
         job = Job.build(settings, request, recipients, table)
         template = _known_template(console, env, settings, job, server, request)
         cost = None if template is None else job.cost(template, console.masker)
