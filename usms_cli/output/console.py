@@ -206,6 +206,11 @@ class ProgressBar:
         self._progress: Any = None
         self._task: Any = None
         self._counts = {"accepted": 0, "rejected": 0, "unknown": 0, "not_sent": 0}
+        self._wide = True
+
+    # Below this width the compact layout is used: the count and the ETA must stay visible in
+    # an 80-column terminal (issue 13 #17).
+    WIDE = 110
 
     def __enter__(self) -> Callable[[Any, int], None]:
         if self._stream is not None:
@@ -218,17 +223,28 @@ class ProgressBar:
                 TimeRemainingColumn,
             )
 
-            self._progress = Progress(
-                TextColumn("Sending"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("requests · {task.fields[counts]} · {task.fields[rate]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=self._stream.console(),
-                transient=False,
-            )
+            console = self._stream.console()
+            self._wide = console.width >= self.WIDE
+            if self._wide:
+                columns: tuple[Any, ...] = (
+                    TextColumn("Sending"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("requests · {task.fields[counts]} · {task.fields[rate]}"),
+                    TimeElapsedColumn(),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
+                )
+            else:
+                columns = (
+                    TextColumn("Sending"),
+                    BarColumn(bar_width=12),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[counts]} {task.fields[rate]}"),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
+                )
+            self._progress = Progress(*columns, console=console, transient=False)
             self._task = self._progress.add_task("send", total=self._total, counts="", rate="")
             self._progress.start()
         return self.advance
@@ -241,11 +257,17 @@ class ProgressBar:
             self._counts[outcome.result.status] += len(outcome.numbers) - refused
             self._counts["rejected"] += refused
         c = self._counts
-        counts = f"{c['accepted']:,} accepted, {c['rejected'] + c['not_sent']:,} not, "
-        counts += f"{c['unknown']:,} unknown"
         task = self._progress.tasks[0]
         elapsed = task.elapsed or 0.0
-        rate = f"{(task.completed + 1) / elapsed:.1f} req/s" if elapsed > 0 else ""
+        per_second = (task.completed + 1) / elapsed if elapsed > 0 else 0.0
+        if self._wide:
+            counts = f"{c['accepted']:,} accepted, {c['rejected'] + c['not_sent']:,} not, "
+            counts += f"{c['unknown']:,} unknown"
+            rate = f"{per_second:.1f} req/s" if elapsed > 0 else ""
+        else:
+            counts = f"ok {c['accepted']:,} · not {c['rejected'] + c['not_sent']:,}"
+            counts += f" · ? {c['unknown']:,}"
+            rate = f"· {per_second:.1f}/s" if elapsed > 0 else ""
         self._progress.update(self._task, advance=1, counts=counts, rate=rate)
 
     def __exit__(self, *exc: object) -> None:
