@@ -134,3 +134,18 @@ def test_the_quick_start_works_with_a_real_template_and_signature_configured(
         "send", "--sandbox", "-p", "123456", "--template-text", "您的验证码是{1}", "13800000000"
     )
     assert texted.exit_code == 0 and "【Acme】您的验证码是***" in texted.stderr
+
+
+def test_verbose_lines_carry_their_request_number_and_sum_up_the_numbers(tmp_path: Path) -> None:
+    """Issue 13 #13: -v at -c 4 interleaved requests, without an index, a line per number."""
+    numbers = tmp_path / "n.txt"
+    numbers.write_text("".join(f"138{n:08d}\n" for n in range(2500)))
+    result = run_usms("send", "--sandbox", "-v", "-p", "1", "-f", str(numbers))
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert "[1/3] >   PhoneNumbers: 1,000 (138****0000 … 138****0999)" in lines
+    assert "[3/3] >   PhoneNumbers: 500 (138****2000 … 138****2499)" in lines
+    assert not any("PhoneNumbers." in line for line in lines)
+    for tag in ("[1/3]", "[2/3]", "[3/3]"):  # each request's block is contiguous
+        rows = [i for i, line in enumerate(lines) if line.startswith(tag + " >")]
+        assert rows == list(range(rows[0], rows[0] + len(rows)))

@@ -9,21 +9,19 @@ connection, 5xx, an answer that is not USMS JSON) is *unknown*: reported, never 
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from usms_cli import __version__
-from usms_cli.core.api import encode_form, redact
-from usms_cli.core.codes import THROTTLED_RETCODE
-from usms_cli.core.privacy import mask_answer, mask_digits
-from usms_cli.core.results import ApiResult, Status
+from usms_cli.core.api import encode_form
+from usms_cli.core.results import ApiResult
 from usms_cli.core.shapes import is_loopback_host, is_vpc_endpoint
 from usms_cli.core.text import printable
+from usms_cli.engine import answers
 
 if TYPE_CHECKING:
     import requests
@@ -52,21 +50,6 @@ class RetryPolicy:
         return backoff
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return None
-    return max(0.0, seconds)
-
-
 class Client:
     """A keep-alive session to one base URL. Not thread-safe for ``verbose`` ordering only."""
 
@@ -90,6 +73,7 @@ class Client:
         self.mask_pii = mask_pii  # the -v log masks phone numbers and params (not --show-pii)
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
+        self._tag = threading.local()
 
     @property
     def session(self) -> requests.Session:
@@ -123,12 +107,23 @@ class Client:
         if self._session is not None:
             self._session.close()
 
-    def call(self, form: Mapping[str, str], *, idempotent: bool | None = None) -> ApiResult:
+    def _say(self, *lines: str) -> None:
+        """-v lines, as one block prefixed with the request's tag (``[3/12]``), so that the
+        lines of concurrent requests do not interleave."""
+        if self.log is None:
+            return
+        tag = getattr(self._tag, "value", "")
+        self.log("\n".join(f"{tag} {line}" if tag else line for line in lines))
+
+    def call(
+        self, form: Mapping[str, str], *, idempotent: bool | None = None, tag: str = ""
+    ) -> ApiResult:
         """POST one signed form. Retries only what is safe: by default what the action table
         (core/actions.py) says of the form's Action; ``idempotent`` overrides it.
 
         Throttling (429, RetCode 153) pauses every caller sharing this client's pacer.
         """
+        self._tag.value = tag
         if idempotent is None:
             from usms_cli.core.actions import may_retry
 
@@ -146,8 +141,7 @@ class Client:
             if not retryable or attempt >= self.retry.attempts:
                 return result
             wait = self.retry.delay(attempt - 1, retry_after)
-            if self.log:
-                self.log(f"retrying in {wait:.1f}s ({result.error or result.message})")
+            self._say(f"retrying in {wait:.1f}s ({result.error or result.message})")
             if result.throttled and self.pacer is not None:
                 self.pacer.throttled(wait)
             else:
@@ -161,9 +155,9 @@ class Client:
 
         action = form.get("Action", "?")
         if self.log:
-            self.log(f"> POST {self.base_url}  Action={action}")
-            for key, value in redact(dict(form), mask_pii=self.mask_pii).items():
-                self.log(f">   {key}={value}")
+            self._say(
+                f"> POST {self.base_url}  Action={action}", *answers.form_lines(form, self.mask_pii)
+            )
         with Attempt(self.timeout) as attempt:
             try:
                 response = self.session.post(
@@ -261,70 +255,17 @@ class Client:
             )
             return result, None, idempotent
         if self.log:
-            self.log(f"< HTTP {status}  X-UCLOUD-REQUEST-UUID={request_id or '-'}")
             preview = (
                 printable(raw[:2000].decode("utf-8", "replace"), 2000)
                 if raw is not None
                 else "<too large>"
             )
-            self.log(f"< {_masked_preview(preview) if self.mask_pii else preview}")
+            self._say(
+                f"< HTTP {status}  X-UCLOUD-REQUEST-UUID={request_id or '-'}",
+                f"< {answers.masked_preview(preview) if self.mask_pii else preview}",
+            )
 
-        return _judge(response, raw, request_id, idempotent=idempotent)
-
-
-def _judge(
-    response: requests.Response, raw: bytes | None, request_id: str | None, *, idempotent: bool
-) -> tuple[ApiResult, float | None, bool]:
-    """What an answer that was read whole means: (result, Retry-After, may retry)."""
-    status = response.status_code
-
-    def made(
-        kind: Status,
-        ret_code: int | None = None,
-        message: str | None = None,
-        body: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> ApiResult:
-        return ApiResult(
-            kind,
-            ret_code,
-            message,
-            body,
-            request_id=request_id,
-            http_status=status,
-            error=error,
-        )
-
-    if status == 429:
-        result = made("not_sent", error="throttled by the API (HTTP 429)")
-        result.throttled = True
-        return result, _retry_after(response.headers.get("Retry-After")), True
-    if 300 <= status < 400:
-        where = printable(response.headers.get("Location", "?"), 200)
-        error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
-        return made("unknown", error=error), None, False
-    if raw is None:
-        return made("unknown", error="the answer was larger than 4 MiB"), None, idempotent
-    body = _parse_body(raw)
-    if body is None:
-        what = "an empty answer" if not raw.strip() else "an answer that is not USMS JSON"
-        return made("unknown", error=f"HTTP {status} with {what}"), None, idempotent
-    ret_code = _ret_code(body.get("RetCode"))
-    text = body.get("Message")
-    message = text if isinstance(text, str) else None
-    if ret_code is None:
-        error = f"HTTP {status}: answer without a RetCode"
-        return made("unknown", body=body, error=error), None, idempotent
-    if ret_code == 0:
-        if 200 <= status < 300:
-            return made("accepted", ret_code, message, body), None, False
-        error = f"HTTP {status} with RetCode 0: contradictory answer"
-        return made("unknown", ret_code, message, body, error=error), None, idempotent
-    if ret_code == THROTTLED_RETCODE:
-        result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
-        result.throttled = True
-        return result, _retry_after(response.headers.get("Retry-After")), True
-    return made("rejected", ret_code, message, body), None, False
+        return answers.judge(response, raw, request_id, idempotent=idempotent)
 
 
 class AnswerTooSlow(Exception):
@@ -405,38 +346,6 @@ def _shutdown(response: requests.Response) -> None:
         except OSError:
             pass
     response.close()
-
-
-def _masked_preview(text: str) -> str:
-    """An answer as the -v log shows it: phone numbers and params masked."""
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return mask_digits(text)
-    return json.dumps(mask_answer(document), ensure_ascii=False)
-
-
-def _parse_body(raw: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _ret_code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

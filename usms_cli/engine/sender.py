@@ -90,7 +90,7 @@ def send(
                 return
             index, form = item
             try:
-                result = client.call(form)
+                result = client.call(form, tag=f"[{index + 1}/{total}]")
             except Exception as exc:  # a bug must not lose the outcome of a request
                 result = ApiResult("unknown", error=f"internal error ({type(exc).__name__})")
             results.put((index, result))
