@@ -4,6 +4,7 @@ something the user can do in the command they ran, dry runs that check what can 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,54 @@ def test_verbose_lines_carry_their_request_number_and_sum_up_the_numbers(tmp_pat
     for tag in ("[1/3]", "[2/3]", "[3/3]"):  # each request's block is contiguous
         rows = [i for i, line in enumerate(lines) if line.startswith(tag + " >")]
         assert rows == list(range(rows[0], rows[0] + len(rows)))
+
+
+# ---- .env problems (issue 13 #12) -------------------------------------------------------------
+
+
+def test_an_unparsable_env_line_is_named_with_its_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("USMS_SIG_CONTENT=Acme\nthis is not a setting\n", encoding="utf-8")
+    result = run_usms(
+        "send", "--dry-run", "--env-file", str(env_file), "-t", "UTA1", "-p", "1", "13800000000"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"{env_file}: line 2 could not be read" in result.stderr
+    assert "python-dotenv" not in result.stderr
+
+
+def test_a_misspelt_env_key_suggests_the_right_one(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("UCLOUD_PRIVATEKEY=secret-value\n", encoding="utf-8")
+    env_file.chmod(0o600)
+    result = run_usms("config", "show", "--env-file", str(env_file))
+    assert "UCLOUD_PRIVATEKEY" in result.stderr and "UCLOUD_PRIVATE_KEY" in result.stderr
+    assert "secret-value" not in result.stderr + result.stdout
+
+
+def test_the_missing_key_hint_names_the_env_file_given(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text("UCLOUD_PROJECT_ID=org-abc\n", encoding="utf-8")
+    result = run_usms(
+        "send", "--env-file", str(env_file), "-t", "UTA1", "-s", "Acme", "13800000000"
+    )
+    assert result.exit_code == 2
+    assert "pass --env-file PATH" not in result.stderr
+    assert f"add them to {env_file}" in result.stderr
+
+
+def test_a_broken_profile_file_matters_only_when_a_profile_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    home = Path(os.environ["HOME"])
+    (home / ".ucloud").mkdir()
+    (home / ".ucloud" / "config.json").write_text("{not json", encoding="utf-8")
+    args = ("send", "--dry-run", "--offline", "-t", "UTA1", "-s", "Acme", "-p", "1", "13800000000")
+    monkeypatch.setenv("UCLOUD_PUBLIC_KEY", "pub-key-1")
+    monkeypatch.setenv("UCLOUD_PRIVATE_KEY", "private-key-1")
+    monkeypatch.setenv("UCLOUD_PROJECT_ID", "org-abc")
+    everything_set = run_usms(*args)
+    assert everything_set.exit_code == 0, everything_set.stderr
+    assert "config.json" in everything_set.stderr  # still a warning
+    asked = run_usms(*args, "--profile", "prod")
+    assert asked.exit_code == 2 and "config.json" in asked.stderr

@@ -74,10 +74,11 @@ def require_credentials(settings: Settings, what: str = "nothing was sent") -> t
         for name, value in (("UCLOUD_PUBLIC_KEY", public), ("UCLOUD_PRIVATE_KEY", private))
         if not value
     ]
-    raise ConfigError(
-        f"no UCloud credentials: {' and '.join(missing)} not set; {what}",
-        hint="export them, put them in ./.env, pass --env-file PATH, or use --profile NAME",
-    )
+    if settings.env_file is not None:
+        hint = f"add them to {settings.env_file}, export them, or use --profile NAME"
+    else:
+        hint = "export them, put them in ./.env, pass --env-file PATH, or use --profile NAME"
+    raise ConfigError(f"no UCloud credentials: {' and '.join(missing)} not set; {what}", hint=hint)
 
 
 def api_client(

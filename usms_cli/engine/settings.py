@@ -62,10 +62,14 @@ class Settings:
     config_file: Path | None = None  # sources["config_file"] says why this path
     credential_file: Path | None = None  # sources["credential_file"]
     warnings: tuple[str, ...] = ()  # for the caller to print on stderr (never hold a secret)
+    env_file: Path | None = None  # --env-file, when one was given
 
 
-def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
-    """Values of a ``.env`` file (no interpolation, nothing put into ``os.environ``)."""
+def read_env_file(
+    path: Path, *, required: bool, warnings: list[str] | None = None, label: str | None = None
+) -> dict[str, str]:
+    """Values of a ``.env`` file (no interpolation, nothing put into ``os.environ``). Lines
+    that cannot be read, and keys that look like a misspelt setting, become ``warnings``."""
     try:
         is_dir = path.is_dir()
         exists = is_dir or path.exists()
@@ -89,11 +93,60 @@ def read_env_file(path: Path, *, required: bool) -> dict[str, str]:
     if "\x00" in text:
         raise ConfigError(f"{path}: contains NUL bytes; not a .env file")
     import io
+    import logging
+    import re
 
     from dotenv import dotenv_values
 
-    values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    unread: list[int] = []
+
+    class Unread(logging.Handler):  # python-dotenv logs the lines it cannot parse
+        def emit(self, record: logging.LogRecord) -> None:
+            match = re.search(r"line (\d+)", record.getMessage())
+            if match:
+                unread.append(int(match.group(1)))
+
+    handler = Unread(logging.WARNING)
+    logger = logging.getLogger("dotenv.main")
+    logger.addHandler(handler)
+    try:
+        values = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    finally:
+        logger.removeHandler(handler)
+    name = label or str(path)
+    if warnings is not None:
+        for line in unread:
+            warnings.append(
+                f"{name}: line {line} could not be read (write it as KEY=value); it is ignored"
+            )
+        warnings.extend(misspelt_keys(values, name))
     return {key: value for key, value in values.items() if value is not None}
+
+
+# Every variable usms reads; a .env key close to one of these but not equal is a likely typo.
+KNOWN_VARIABLES = (
+    *(var for names in ENV_NAMES.values() for var in names),
+    "UCLOUD_PROFILE",
+    "UCLOUD_SHARED_CONFIG_FILE",
+    "UCLOUD_SHARED_CREDENTIAL_FILE",
+    "USMS_CONFIRM_ABOVE",
+    "USMS_HISTORY",
+    "USMS_LANG",
+)
+
+
+def misspelt_keys(values: Mapping[str, object], label: str) -> list[str]:
+    """A warning for each key that is not a setting but is close to one."""
+    import difflib
+
+    found = []
+    for key in values:
+        if key in KNOWN_VARIABLES:
+            continue
+        close = difflib.get_close_matches(key.upper(), KNOWN_VARIABLES, n=1, cutoff=0.85)
+        if close:
+            found.append(f"{label}: {key} is not a setting usms reads; did you mean {close[0]}?")
+    return found
 
 
 def _pick(
@@ -171,15 +224,15 @@ def resolve(
     layer comes the UCloud profile (``flags["profile"]``, ``UCLOUD_PROFILE``, else the active
     one) from ``~/.ucloud/config.json`` and ``credential.json``.
     """
+    warnings: list[str] = []
     if env_file is not None:
         dotenv_path = env_file
-        dotenv = read_env_file(env_file, required=True)
         label = str(env_file)
+        dotenv = read_env_file(env_file, required=True, warnings=warnings, label=label)
     else:
         dotenv_path = cwd / ".env"
-        dotenv = read_env_file(dotenv_path, required=False)
         label = "./.env"
-    warnings: list[str] = []
+        dotenv = read_env_file(dotenv_path, required=False, warnings=warnings, label=label)
     if dotenv.get("UCLOUD_PRIVATE_KEY"):
         warning = profiles.permission_warning(dotenv_path, shown=label)
         if warning:
@@ -188,7 +241,17 @@ def resolve(
     requested, requested_source = _requested_profile(flags, environ, dotenv, label)
     config_file = profiles.locate("config", environ, dotenv, label)
     credential_file = profiles.locate("credential", environ, dotenv, label)
-    profile = profiles.load_profile(requested, requested_source, config_file, credential_file)
+    try:
+        profile = profiles.load_profile(requested, requested_source, config_file, credential_file)
+    except ConfigError as broken:
+        # A broken profile file matters only when a profile is used: one was asked for, or
+        # a setting the environment and .env leave unset would come from it.
+        needed = ("public_key", "private_key", "project_id")
+        unset = [n for n in needed if not any(_pick(n, flags, environ, dotenv, label)[0:1])]
+        if requested or unset:
+            raise
+        warnings.append(f"{broken.message} (not needed: every setting is given elsewhere)")
+        profile = profiles.Profile(None, "not used")
     warnings.extend(w for w in profile.warnings if w not in warnings)
 
     values: dict[str, str | None] = {}
@@ -220,6 +283,7 @@ def resolve(
         config_file=config_file.path,
         credential_file=credential_file.path,
         warnings=tuple(warnings),
+        env_file=env_file,
     )
 
 
