@@ -242,7 +242,7 @@ def test_repeat_guard_and_limits_from_the_recorded_history(store: History) -> No
     assert find_repeats(recent, Planned("UTA1", other), clock.now) == []
 
 
-def test_recent_sends_same_answer_by_scan_and_by_lookup(store: History) -> None:
+def test_recent_sends_same_answer_for_few_and_many_numbers(store: History) -> None:
     clock = store.clock
     assert isinstance(clock, Clock)
     for start in range(0, 6000, 2000):
@@ -250,10 +250,9 @@ def test_recent_sends_same_answer_by_scan_and_by_lookup(store: History) -> None:
         clock.now += 3600
     asked = numbers(3, 1999) + numbers(2, 5998) + ["13000000000"]
     wanted = {"13900001999", "13900002000", "13900002001", "13900005998", "13900005999"}
-    # Few numbers against 2000 sends in the window: looked up by phone.
+    # A few numbers are searched for in the packed phones, many are unpacked and compared.
     by_lookup = store.recent_sends(asked, since=clock.now - 3 * 3600 - 1)
     assert {r.phone for r in by_lookup} == wanted
-    # Many numbers against the same window: the window is scanned instead.
     many = asked + numbers(5000, 100_000)
     by_scan = store.recent_sends(many, since=clock.now - 3 * 3600 - 1)
     assert sorted(map(repr, by_scan)) == sorted(map(repr, by_lookup))
@@ -346,10 +345,10 @@ def test_a_killed_run_leaves_unknown_never_accepted(tmp_path: Path, delay: float
         last = f"17{counts['accepted'] // 1000 + 1:04d}00999"
         assert [p.status for p in history.by_phone(last)] == ["unknown"]
     raw = sqlite3.connect(path)
-    per_request = raw.execute(
-        "SELECT q.count, COUNT(s.id) FROM requests q LEFT JOIN sends s ON s.request_id = q.id"
-        " GROUP BY q.id"
-    ).fetchall()
+    per_request = [
+        (count, len(phones.strip().split("\n")))
+        for count, phones in raw.execute("SELECT count, phones FROM requests")
+    ]
     raw.close()
     assert all(count == rows == 1000 for count, rows in per_request)
 
@@ -581,3 +580,41 @@ def test_the_cap_trims_the_oldest_runs_and_keeps_recent_ones(tmp_path: Path) -> 
     assert history.by_phone("13900000000") == []
     assert history.by_phone("13900090000")[0].status == "unknown"
     assert history.by_phone("13900004999")[0].status == "accepted"
+
+
+def test_a_csv_batch_keeps_each_numbers_params_hash(store: History) -> None:
+    phones = numbers(300)
+    hashes = [store.params_hash("UTA1", "Acme", [f"row {n}"]) for n in range(300)]
+    run = store.start_run("SendBatchUSMSMessage", "UTA1", "Acme", None, None, 300)
+    for index, start in enumerate((0, 200), start=1):
+        chunk, own = phones[start : start + 200], hashes[start : start + 200]
+        store.before_request(run, index, chunk, own)
+        store.after_request(run, index, chunk, "accepted", 0, f"SN-{index}")
+    recent = store.recent_sends([phones[5], phones[250]], since=0)
+    assert {(r.phone, r.params_hash) for r in recent} == {
+        (phones[5], hashes[5]),
+        (phones[250], hashes[250]),
+    }
+    planned = Planned("UTA1", "", per_number={phones[5]: hashes[5], phones[250]: hashes[0]})
+    assert [r.phone for r in find_repeats(recent, planned, store.clock())] == [phones[5]]
+
+
+def test_small_and_big_requests_are_both_found_by_phone(store: History) -> None:
+    phone = "13800138000"
+    small = send(store, [phone])
+    big = send(store, [*numbers(999), phone])
+    assert [p.run_id for p in store.by_phone(phone)] == [big, small]
+    assert isinstance(store.clock, Clock)
+    store.clock.now += 1
+    assert store.prune(timedelta(seconds=1)) == 0
+    assert store.prune(timedelta(0)) == 1001
+    assert store.by_phone(phone) == [] and store.runs() == []
+
+
+def test_numbers_refused_by_name_are_not_recent_sends(store: History) -> None:
+    phones = numbers(1000)
+    send(store, phones, refused={phones[7]: "invalid"})
+    few = store.recent_sends(phones[6:9], since=0)
+    many = store.recent_sends(phones, since=0)
+    assert sorted(r.phone for r in few) == [phones[6], phones[8]]
+    assert len(many) == 999 and phones[7] not in {r.phone for r in many}

@@ -35,8 +35,9 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
+from typing import NamedTuple
 
 from usms_cli.core.errors import ConfigError, InputError
 
@@ -97,7 +98,8 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-_AGE = re.compile(r"\s*([0-9]{1,12})\s*([smhdw])\s*", re.IGNORECASE)
+_AGE = re.compile(r"\s*([0-9]{1,12})\s*([smhdwSMHDW])\s*")
+_COUNT = re.compile(r"\s*[0-9]{1,12}\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": HOUR, "d": DAY, "w": 7 * DAY}
 
 
@@ -139,7 +141,7 @@ def _limit_value(key: str, value: object) -> int:
         raise ConfigError(f"history limit {key}: give a number, not {value!r}")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and _COUNT.fullmatch(value):
         number = int(value.strip())
     elif isinstance(value, str) and key.endswith("_s"):
         try:
@@ -155,9 +157,9 @@ def _limit_value(key: str, value: object) -> int:
     return number
 
 
-@dataclass(frozen=True)
-class PastSend:
-    """One number of one earlier request, as the store returns it for the checks."""
+class PastSend(NamedTuple):
+    """One number of one earlier request, as the store returns it for the checks (a tuple:
+    a guard before a big batch may read hundreds of thousands)."""
 
     phone: str
     time: float  # Unix seconds, when the request was about to be sent
@@ -269,3 +271,68 @@ def frequency_problems(
             if count >= allowed:
                 problems.append(FrequencyProblem(phone, name, allowed, window, count))
     return problems
+
+
+# -- what the store answers (engine/history.py) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One run for ``usms history``; ``exit_code`` None means it never finished (killed)."""
+
+    id: int
+    started: float
+    finished: float | None
+    action: str
+    template_id: str
+    sig_content: str | None
+    project_id: str | None
+    planned: int
+    exit_code: int | None
+    accepted: int  # numbers, by outcome
+    rejected: int
+    unknown: int
+    not_sent: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "unknown": self.unknown,
+            "not_sent": self.not_sent,
+        }
+
+    @property
+    def recorded(self) -> int:
+        return self.accepted + self.rejected + self.unknown + self.not_sent
+
+
+@dataclass(frozen=True)
+class PhoneSend:
+    """One send to one phone, newest first in ``History.by_phone``."""
+
+    run_id: int
+    request: int
+    time: float
+    action: str
+    template_id: str
+    sig_content: str | None
+    project_id: str | None
+    status: str
+    ret_code: int | None
+    session_no: str | None
+    reason: str | None  # why the API refused this number by name
+    receipt: str | None  # delivered | failed | unknown, once a receipt was recorded
+    receipt_code: str | None
+    receipt_time: int | None
+    cost: int | None
+
+
+@dataclass(frozen=True)
+class RunSessions:
+    """The SessionNos of one run and the phones accepted under each, in request order."""
+
+    run_id: int
+    started: float
+    sessions: dict[str, list[str]] = field(default_factory=dict)

@@ -9,8 +9,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from usms_cli.core.history_rules import PastSend
-from usms_cli.engine.history import History, HistoryError, RunSessions
+from usms_cli.core.history_rules import PastSend, RunSessions
+from usms_cli.engine.history import History, HistoryError
 
 if TYPE_CHECKING:
     from usms_cli.core.receipts import Receipt
