@@ -318,6 +318,47 @@ def test_two_processes_writing_at_once_record_everything(tmp_path: Path) -> None
     assert history.phones_for_session("SN-3-17")[:2] == ["13001700000", "13001700001"]
 
 
+OPENER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from usms_cli.engine.history import History
+    go = Path(sys.argv[2])
+    while not go.exists():
+        time.sleep(0.001)
+    history = History.open(sys.argv[1])
+    run = history.start_run("SendUSMSMessage", "UTA1", "Acme", None, "h", 1)
+    history.before_request(run, 1, [sys.argv[3]])
+    history.after_request(run, 1, [sys.argv[3]], "accepted", 0, "SN")
+    history.finish_run(run, 0)
+    """
+)
+
+
+def test_several_processes_creating_the_file_at_once_all_record(tmp_path: Path) -> None:
+    for attempt in range(3):
+        path = tmp_path / f"history-{attempt}.sqlite3"
+        go = tmp_path / f"go-{attempt}"
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, str(path), str(go), f"1390000000{n}"],
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            for n in range(6)
+        ]
+        time.sleep(0.5)  # all are waiting for the signal
+        go.touch()
+        for opener in openers:
+            _, err = opener.communicate(timeout=60)
+            assert opener.returncode == 0, err
+        history = History.open(path)
+        assert len(history.runs()) == 6
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        history.close()
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.0007, 0.0015, 0.003, 0.006])
 def test_a_killed_run_leaves_unknown_never_accepted(tmp_path: Path, delay: float) -> None:
     """SIGKILL lands at different points of the loop: while a request is being recorded,

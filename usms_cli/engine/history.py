@@ -170,11 +170,13 @@ class History(HistoryQueries):
         *,
         clock: Callable[[], float] = time.time,
         max_rows: int = DEFAULT_MAX_ROWS,
+        busy_timeout: float = BUSY_TIMEOUT_S,
     ) -> None:
         self._db = connection
         self.path = path
         self.clock = clock
         self.max_rows = max_rows
+        self.busy_timeout = busy_timeout
         self._salt: bytes | None = None
 
     @classmethod
@@ -193,7 +195,9 @@ class History(HistoryQueries):
         try:
             _prepare(path)
             connection = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-            history = cls(connection, path, clock=clock, max_rows=max_rows)
+            history = cls(
+                connection, path, clock=clock, max_rows=max_rows, busy_timeout=busy_timeout
+            )
             history._set_up()
             return history
         except (sqlite3.Error, OSError, HistoryError) as exc:
@@ -212,16 +216,32 @@ class History(HistoryQueries):
                 f"the send history {self.path} was written by a newer usms (schema {version})",
                 hint="upgrade usms-cli, or set USMS_HISTORY to another file or to off",
             )
-        if version == SCHEMA_VERSION:
-            return
-        db.execute("PRAGMA journal_mode=WAL")  # persistent: set once, when creating
-        with self._write() as tx:
-            if tx.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-                return  # another process set it up meanwhile
-            for statement in _SCHEMA:
-                tx.execute(statement)
-            tx.execute("INSERT INTO meta VALUES ('salt', ?), ('numbers', 0)", (os.urandom(32),))
-            tx.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            with self._write() as tx:
+                if tx.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                    for statement in _SCHEMA:  # (unless another process just did)
+                        tx.execute(statement)
+                    tx.execute(
+                        "INSERT INTO meta VALUES ('salt', ?), ('numbers', 0)", (os.urandom(32),)
+                    )
+                    tx.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._enable_wal()
+
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL (persistent). Unlike other statements this does not wait for
+        another process's lock, so it is retried until the busy timeout."""
+        import sqlite3
+
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         import sqlite3

@@ -29,7 +29,9 @@ class SafeHistory:
         self._warn = warn
 
     @classmethod
-    def open(cls, path: Path | None, warn: Callable[[str], None], **options: Any) -> SafeHistory:
+    def open(
+        cls, path: Path | str | None, warn: Callable[[str], None], **options: Any
+    ) -> SafeHistory:
         """Open ``path`` (None: off, silently); ``options`` go to :meth:`History.open`."""
         safe = cls(None, warn)
         if path is not None:
@@ -51,7 +53,7 @@ class SafeHistory:
                     pass
                 self.history = None
             if isinstance(exc, HistoryError):
-                problem = exc.message
+                problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
             else:
                 problem = f"the send history failed (internal error: {type(exc).__name__})"
             self._warn(f"{problem}; sending goes on without recording it")
