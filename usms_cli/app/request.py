@@ -48,6 +48,10 @@ class SendRequest:
     yes: bool = False
     allow_outside_hours: bool = False
     sandbox: bool = False
+    no_history: bool = False  # do not record this send in the history
+    again: bool = False  # send even to numbers that just got the same message (a repeat)
+    skip_repeats: bool = False  # send to the others, skip the repeats
+    strict_limits: bool = False  # exit 2 instead of warning about per-number limits
     # after sending
     wait: bool = False
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
@@ -86,6 +90,8 @@ class SendRequest:
                 raise InputError(
                     "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
                 )
+        if self.again and self.skip_repeats:
+            raise InputError("--again and --skip-repeats contradict each other: pick one")
         if self.offline and not self.dry_run:
             raise InputError("--offline goes with --dry-run: a real send needs the API")
         if self.preview is not None and not self.dry_run:

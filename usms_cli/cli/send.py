@@ -368,6 +368,42 @@ def send(
             rich_help_panel="Safety",
         ),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Send even to numbers that were sent this same message in the last minute "
+            "(the repeat guard stops such a send by default).",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    skip_repeats: Annotated[
+        bool,
+        typer.Option(
+            "--skip-repeats",
+            help="Leave out the numbers that just got this same message; send to the others.",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    strict_limits: Annotated[
+        bool,
+        typer.Option(
+            "--strict-limits",
+            envvar="USMS_STRICT_LIMITS",
+            show_envvar=False,
+            help="Refuse (exit 2) instead of warning when a number would pass UCloud's "
+            "per-number limits. (env USMS_STRICT_LIMITS)",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
+    no_history: Annotated[
+        bool,
+        typer.Option(
+            "--no-history",
+            help="Do not record this send in the history (USMS_HISTORY=off turns it off).",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -406,6 +442,10 @@ def send(
         yes=yes,
         allow_outside_hours=allow_outside_hours,
         sandbox=sandbox,
+        no_history=no_history,
+        again=again,
+        skip_repeats=skip_repeats,
+        strict_limits=strict_limits,
         wait=wait,
         wait_timeout=wait_timeout,
         wait_interval=wait_interval,

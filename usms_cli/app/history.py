@@ -1,0 +1,201 @@
+"""The send history as the use cases see it: opening it for a send (or not), the repeat guard
+and the per-number frequency warnings before a send, receipts stored as they are fetched, and
+the ``usms history`` listings and pruning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from usms_cli.core.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from usms_cli.app.env import Env
+    from usms_cli.app.job import Job
+    from usms_cli.app.request import SendRequest
+    from usms_cli.core.history_rules import FrequencyProblem, Limits, Repeat
+    from usms_cli.core.receipts import Receipt
+    from usms_cli.engine.history import History
+    from usms_cli.engine.history_safe import SafeHistory
+    from usms_cli.output.console import Output
+
+OFF = ("off", "0", "false", "no", "none")
+
+
+def for_send(console: Output, env: Env, request: SendRequest) -> SafeHistory:
+    """The history a send records into: off with --no-history, USMS_HISTORY=off or a dry run;
+    a --sandbox send is recorded only when USMS_HISTORY names a file (asked for)."""
+    from usms_cli.engine.history import history_path
+    from usms_cli.engine.history_safe import SafeHistory
+
+    explicit = env.environ.get("USMS_HISTORY", "").strip()
+    off = request.no_history or request.dry_run or explicit.lower() in OFF
+    if request.sandbox and not explicit:
+        off = True
+    path = None if off else history_path(env.environ)
+    return SafeHistory.open(path, console.warn)
+
+
+def limits(env: Env) -> Limits:
+    """The frequency thresholds: UCloud's defaults, or ``USMS_LIMITS`` (``name=value,…``)."""
+    from usms_cli.core.history_rules import DEFAULT_LIMITS, limits_from
+
+    raw = env.environ.get("USMS_LIMITS", "").strip()
+    if not raw:
+        return DEFAULT_LIMITS
+    pairs = dict(item.partition("=")[::2] for item in raw.split(",") if item.strip())
+    return limits_from({key.strip(): value.strip() for key, value in pairs.items()})
+
+
+@dataclass
+class GuardResult:
+    skipped: list[Repeat] = field(default_factory=list)  # --skip-repeats: not sent
+    warnings: list[FrequencyProblem] = field(default_factory=list)
+
+
+def guard(
+    console: Output, env: Env, history: SafeHistory, job: Job, request: SendRequest
+) -> GuardResult:
+    """Before sending: the same template, signature and params accepted for a number in the
+    last minute is a repeat (exit 2, unless --again or --skip-repeats); a send that would pass
+    UCloud's per-number limits is warned about (exit 2 with --strict-limits). A --journal
+    resume is not checked: the journal already knows what it sent."""
+    from usms_cli.core.history_rules import find_repeats, frequency_problems
+
+    result = GuardResult()
+    if not history.active or (request.journal is not None and request.journal.exists()):
+        return result
+    message = job.message
+    rules = limits(env)
+    now = env.now().timestamp()
+    numbers = job.recipients.numbers
+    planned = _planned(history, job, request)
+    recent = history.recent_sends(numbers, since=now - rules.lookback_s)
+    if not recent:
+        return result
+    repeats = [] if request.again else find_repeats(recent, planned, now, rules)
+    if repeats and not request.skip_repeats:
+        newest = min(r.seconds_ago for r in repeats)
+        raise InputError(
+            f"{len(repeats):,} of {len(numbers):,} numbers were sent this same message "
+            f"(template {message.template_id}, same params) {newest:.0f} s ago; nothing was "
+            "sent: the carrier would block or bill the repeat",
+            hint="--again sends anyway; --skip-repeats sends to the others only",
+            details=[f"{r.phone}: {r.seconds_ago:.0f} s ago" for r in repeats[:10]],
+            shown_details=[
+                f"{console.masker.phone(r.phone)}: {r.seconds_ago:.0f} s ago" for r in repeats[:10]
+            ],
+        )
+    result.skipped = repeats
+    result.warnings = frequency_problems(recent, planned, now, rules)
+    if result.warnings:
+        _frequency(console, env, request, result.warnings)
+    return result
+
+
+def looks_like_a_code(params: Iterable[str]) -> bool:
+    """Whether a message is probably a verification code: its only param is 4–8 digits. (The
+    template's purpose would say for sure, but costs a look-up on every send.)"""
+    values = list(params)
+    return len(values) == 1 and values[0].isdigit() and 4 <= len(values[0]) <= 8
+
+
+def _planned(history: SafeHistory, job: Job, request: SendRequest) -> Any:
+    from usms_cli.core.history_rules import Planned
+
+    message = job.message
+    if job.table is None:
+        params_hash = history.params_hash(message.template_id, message.sig_content, message.params)
+        code = looks_like_a_code(message.params)
+        return Planned(message.template_id, params_hash, verification=code)
+    rows = job.table.rows
+    per_number = {
+        row.phone: history.params_hash(message.template_id, message.sig_content, row.params)
+        for row in rows
+    }
+    code = bool(rows) and all(looks_like_a_code(row.params) for row in rows)
+    return Planned(message.template_id, "", code, per_number)
+
+
+def _frequency(
+    console: Output, env: Env, request: SendRequest, problems: list[FrequencyProblem]
+) -> None:
+    phones = sorted({p.phone for p in problems})
+    first = problems[0]
+    text = (
+        f"{len(phones):,} number(s) would pass UCloud's per-number limits with this send, e.g. "
+        f"{console.masker.phone(first.phone)}: {first.describe()}; the carrier will probably "
+        "block those messages"
+    )
+    strict = request.strict_limits or env.environ.get("USMS_STRICT_LIMITS", "") in ("1", "true")
+    if strict:
+        raise InputError(
+            text + "; nothing was sent",
+            hint="drop those numbers, wait, or send without --strict-limits",
+        )
+    console.warn(text)
+
+
+def store_receipts(console: Output, env: Env, receipts: Iterable[Receipt]) -> None:
+    """Receipts fetched by ``usms receipt`` or ``send --wait`` go into the history (if on)."""
+    from usms_cli.engine.history import history_path
+    from usms_cli.engine.history_safe import SafeHistory
+
+    if env.environ.get("USMS_HISTORY", "").strip().lower() in OFF:
+        return
+    rows = [r for r in receipts if r.result != "pending" and r.phone]
+    if not rows:
+        return
+    history = SafeHistory.open(history_path(env.environ), console.warn)
+    try:
+        history.record_receipts(rows)
+    finally:
+        history.close()
+
+
+def open_for_reading(env: Env) -> History:
+    """The history for ``usms history`` and ``receipt --last``; a clear error when off."""
+    from usms_cli.engine.history import History, history_path
+
+    path = history_path(env.environ)
+    if path is None:
+        raise InputError("the send history is off (USMS_HISTORY=off)")
+    if not path.exists():
+        raise InputError(
+            f"no send history yet at {path}",
+            hint="usms records every real send there; send something first",
+        )
+    return History.open(path)
+
+
+def sessions_of_run(env: Env, run_id: int | None) -> dict[str, list[str]]:
+    """SessionNo -> phones of the last run (``run_id`` None) or of run ``run_id``."""
+    history = open_for_reading(env)
+    try:
+        found = history.run_sessions(run_id)
+    finally:
+        history.close()
+    if found is None or not found.sessions:
+        which = "the last run" if run_id is None else f"run {run_id}"
+        raise InputError(f"{which} has no accepted request, so no SessionNo to ask about")
+    return found.sessions
+
+
+def phones_of_sessions(env: Env, session_nos: Iterable[str]) -> dict[str, list[str]]:
+    """The phones each SessionNo went to, for those the history knows (quietly none else)."""
+    from usms_cli.engine.history import history_path
+    from usms_cli.engine.history_safe import SafeHistory
+
+    if env.environ.get("USMS_HISTORY", "").strip().lower() in OFF:
+        return {}
+    path = history_path(env.environ)
+    if path is None or not path.exists():
+        return {}
+    history = SafeHistory.open(path, lambda message: None)
+    try:
+        known = {sn: history.phones_for_session(sn) for sn in session_nos}
+    finally:
+        history.close()
+    return {sn: phones for sn, phones in known.items() if phones}
