@@ -396,3 +396,22 @@ def test_a_failed_look_up_proceeds_with_a_warning(night: None, fake: FakeUSMS) -
     result = run_usms(*args, env=creds())
     assert result.exit_code == 0
     assert "could not be checked" in result.stderr and "sending anyway" in result.stderr
+
+
+# ---- the suite's own secret scan ------------------------------------------------------------
+
+
+def test_the_secret_scan_sees_every_output_the_tests_collect(pytestconfig: pytest.Config) -> None:
+    """conftest's session hook fails the suite when the planted private key shows up in any
+    output. It reads the list ``run_usms`` fills, so both must be one module, not two copies."""
+    import tests.conftest as shared
+
+    loaded = [
+        plugin
+        for plugin in pytestconfig.pluginmanager.get_plugins()
+        if getattr(plugin, "__file__", None) == shared.__file__
+    ]
+    assert loaded == [shared], "pytest loaded tests/conftest.py as a second module"
+    before = len(shared.ALL_OUTPUTS)
+    run_usms("--version")
+    assert len(loaded[0].ALL_OUTPUTS) == before + 2
