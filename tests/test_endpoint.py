@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, creds, run_usms
-from tests.hostile_server import Conn, RawServer, closed_port, http_response
+from tests.servers.raw import Conn, RawServer, closed_port, http_response
 from usms_cli.core.signing import verify
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")

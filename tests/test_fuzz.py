@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PRIVATE_KEY, creds, run_usms
-from tests.hostile_server import Conn, RawServer, http_response
+from tests.servers.raw import Conn, RawServer, http_response
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

@@ -1,6 +1,6 @@
 """Issue 7: hostile or broken servers, and hostile input files.
 
-Every case runs the real CLI against a raw TCP server on 127.0.0.1 (``tests/hostile_server.py``)
+Every case runs the real CLI against a raw TCP server on 127.0.0.1 (``tests/servers/raw.py``)
 that writes exactly the bytes the case wants. The contract checked each time:
 
 - the documented exit code (README "Exit codes");
@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, Result, creds, run_usms
-from tests.hostile_server import (
+from tests.servers.raw import (
     Conn,
     RawServer,
     accepted,
