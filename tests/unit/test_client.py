@@ -187,7 +187,7 @@ def test_no_usable_answer_after_the_request_was_written_is_unknown_and_never_res
     serve: list[RawServer], behaviour: Behaviour, words: str
 ) -> None:
     server = server_for(serve, behaviour)
-    calls = Calls(server.url, timeout=0.5)
+    calls = Calls(server.url, timeout=0.5 if behaviour is hang else 5.0)
     result = calls.send()
     assert result.status == "unknown", result
     assert words in (result.error or ""), result.error

@@ -89,44 +89,45 @@ def test_the_rate_still_holds_while_throttled_spacing_is_narrower() -> None:
 
 
 def test_one_worker_being_throttled_pauses_every_worker() -> None:
-    """Real threads and a real clock: worker A is told to slow down; B and C, which were not,
-    wait too."""
+    """Real threads and a real clock: one worker is told to slow down; two others, which were
+    not, wait too, and then go one after the other. (A thread may wake late under load, never
+    early: so only lower bounds are checked.)"""
     shared = Pacer()
-    started: dict[str, float] = {}
+    began: list[float] = []
     throttled_at = time.monotonic()
     shared.throttled(0.3)
 
-    def worker(name: str) -> None:
+    def worker() -> None:
         shared.wait_turn()
-        started[name] = time.monotonic()
+        began.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker, args=(name,)) for name in "BC"]
+    threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
-    assert set(started) == {"B", "C"}
-    assert min(started.values()) >= throttled_at + 0.29
-    assert abs(started["B"] - started["C"]) >= 0.09  # and one after the other, 0.1 s apart
+    first, second = sorted(began)
+    assert first >= throttled_at + 0.3 - 0.005
+    assert second >= throttled_at + 0.4 - 0.005  # 0.1 s apart after a throttle
 
 
 def test_the_rate_is_shared_across_threads() -> None:
     shared = Pacer(rate=20)  # 50 ms apart, all workers together
-    moments: list[float] = []
+    began: list[float] = []
     lock = threading.Lock()
 
     def worker() -> None:
         for _ in range(3):
             shared.wait_turn()
             with lock:
-                moments.append(time.monotonic())
+                began.append(time.monotonic())
 
+    start = time.monotonic()
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(5)
-    moments.sort()
-    assert len(moments) == 9
-    gaps = [b - a for a, b in zip(moments, moments[1:], strict=False)]
-    assert min(gaps) >= 0.045, gaps
+    assert len(began) == 9
+    for k, moment in enumerate(sorted(began)):  # the k-th start comes k/20 s after the first
+        assert moment >= start + k * 0.05 - 0.005, (k, moment - start)
