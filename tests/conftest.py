@@ -1,34 +1,44 @@
-"""Shared fixtures: an isolated environment, a CLI runner, and a signature-checking USMS fake."""
+"""Shared fixtures and helpers: an isolated environment, the CLI runner, recipients, child
+processes, the project's sandbox, and the signature-checking fake (tests/servers/)."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
-import urllib.parse
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
-from werkzeug import Request, Response
 
+from tests.servers.fake_usms import FakeUSMS, serve_fake
 from usms_cli.cli import app
-from usms_cli.core.signing import verify
 from usms_cli.engine import client as client_module
+from usms_cli.sandbox import (
+    DEFAULT_PRIVATE_KEY,
+    DEFAULT_PUBLIC_KEY,
+    SandboxConfig,
+    SandboxServer,
+    Signature,
+    Template,
+    start_sandbox,
+)
 
 PUBLIC_KEY = "test-public-key-7f3a"
 PRIVATE_KEY = "TEST-PRIVATE-KEY-5ec7e7a1b2c3d4"  # scanned for in every output
 
 ALL_OUTPUTS: list[str] = []
 
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """No real credentials, no ./.env from the developer's tree, no real home, no retry waits."""
-    import os
-
     for name in list(os.environ):
         if name.startswith(("UCLOUD_", "USMS_")) or name in {"NO_COLOR", "GITHUB_ACTIONS"}:
             monkeypatch.delenv(name, raising=False)
@@ -40,8 +50,11 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.chdir(work)
     monkeypatch.setattr(client_module, "BASE_DELAY", 0.0)
     # 10:00 China time: inside the marketing window, so no send makes the extra look-up
-    # (child processes get it too: USMS_NOW is passed on by the tests that start them).
+    # (child processes get it too: child_env passes USMS_NOW on).
     monkeypatch.setenv("USMS_NOW", "2026-11-24T10:00:00+08:00")
+
+
+# ---- running the CLI ----------------------------------------------------------------------
 
 
 @dataclass
@@ -56,135 +69,171 @@ class Result:
 
 
 def run_usms(
-    *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+    *args: str,
+    input: str | bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    expect: int | None = 0,
 ) -> Result:
-    """Run ``usms ARGS`` in-process and collect stdout/stderr separately."""
+    """Run ``usms ARGS`` in-process and collect stdout/stderr separately.
+
+    The test fails, showing both streams, unless the exit code is ``expect`` (``None``: any
+    exit code; the test checks it itself)."""
     runner = CliRunner()
     result = runner.invoke(app, list(args), input=input, env=env, prog_name="usms")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     out = Result(result.exit_code, result.stdout, result.stderr)
     ALL_OUTPUTS.extend([out.stdout, out.stderr])
+    if expect is not None and out.exit_code != expect:
+        pytest.fail(
+            f"usms {' '.join(args)[:300]}\nexited {out.exit_code}, expected {expect}\n"
+            f"--- stdout ---\n{out.stdout[-3000:]}\n--- stderr ---\n{out.stderr[-3000:]}",
+            pytrace=False,
+        )
     return out
 
 
-@pytest.fixture
-def usms() -> Callable[..., Result]:
-    return run_usms
+def run_unchecked(*args: str, **kwargs: Any) -> Result:
+    """``run_usms`` for tests that assert the exit code themselves."""
+    kwargs.setdefault("expect", None)
+    return run_usms(*args, **kwargs)
 
 
 def creds() -> dict[str, str]:
     return {"UCLOUD_PUBLIC_KEY": PUBLIC_KEY, "UCLOUD_PRIVATE_KEY": PRIVATE_KEY}
 
 
-@dataclass
-class FakeUSMS:
-    """A USMS endpoint on 127.0.0.1 that verifies every Signature like the real service.
-
-    ``script`` is a list of callables (one per request, in order; the last one repeats) that
-    return a werkzeug Response for the parsed form. Accepted sends are recorded in ``sent``.
-    """
-
-    url: str
-    requests: list[dict[str, str]] = field(default_factory=list)
-    sent: list[list[str]] = field(default_factory=list)
-    script: list[Callable[[dict[str, str]], Response]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    times: list[float] = field(default_factory=list)  # arrival, time.monotonic()
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    def answer(self, *responders: Callable[[dict[str, str]], Response]) -> None:
-        self.script = list(responders)
-
-    def handle(self, request: Request) -> Response:
-        body = request.get_data(as_text=True)
-        form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        with self.lock:
-            self.requests.append(form)
-            self.times.append(time.monotonic())
-            index = len(self.requests) - 1
-        if form.get("PublicKey") != PUBLIC_KEY:
-            return api(172, "user does not exist")
-        if not verify(form, PRIVATE_KEY):
-            return api(171, "Signature VerifyAC Error")
-        responder = self.script[min(index, len(self.script) - 1)] if self.script else accept
-        response = responder(form)
-        try:
-            payload = json.loads(response.get_data(as_text=True))
-        except ValueError:
-            payload = {}
-        if response.status_code == 200 and isinstance(payload, dict):
-            if str(payload.get("RetCode")) == "0":
-                with self.lock:
-                    self.sent.append(phones_of(form))
-        return response
-
-    @property
-    def count(self) -> int:
-        return len(self.requests)
-
-
-def phones_of(form: dict[str, str]) -> list[str]:
-    keys = sorted(
-        (k for k in form if k.startswith("PhoneNumbers.")), key=lambda k: int(k.split(".")[1])
-    )
-    return [form[k] for k in keys]
-
-
-def api(ret_code: int | str, message: str = "", **extra: Any) -> Response:
-    payload = {"Action": "SendUSMSMessageResponse", "RetCode": ret_code, "Message": message}
-    payload.update(extra)
-    return Response(
-        json.dumps(payload, ensure_ascii=False),
-        status=200,
-        headers={"X-UCLOUD-REQUEST-UUID": "req-0001"},
-        content_type="application/json",
+def usms_send(
+    base_url: str,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    input: str | bytes | None = None,
+    expect: int | None = 0,
+) -> Result:
+    """``usms send --base-url URL -t UTA1234 -s UCloud ARGS`` with the test keys (``env``
+    adds to or overrides them)."""
+    return run_usms(
+        "send",
+        "--base-url",
+        base_url,
+        "-t",
+        "UTA1234",
+        "-s",
+        "UCloud",
+        *args,
+        env={**creds(), **(env or {})},
+        input=input,
+        expect=expect,
     )
 
 
-def accept(form: dict[str, str]) -> Response:
-    return api(0, "提交发送成功", SessionNo=f"sn-{abs(hash(tuple(phones_of(form)))) % 10**8}")
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a real ``python -m usms_cli`` child: the test's (isolated HOME and
+    cwd, USMS_NOW), the test keys, no proxy or CA variables and no other UCLOUD_*/USMS_*
+    settings; ``extra`` adds or overrides."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name.upper() not in {*PROXY_VARS, *CA_VARS}
+        and (name == "USMS_NOW" or not name.upper().startswith(("UCLOUD_", "USMS_")))
+    }
+    env.update(creds())
+    env.update(extra)
+    return env
 
 
-def serve_fake(httpserver: Any) -> FakeUSMS:
-    """Attach a FakeUSMS to a pytest-httpserver instance."""
-    server = FakeUSMS(url=httpserver.url_for("/"))
+# ---- recipients and ports -----------------------------------------------------------------
 
-    def handler(request: Request) -> Response:
-        with server.lock:
-            server.in_flight += 1
-            server.max_in_flight = max(server.max_in_flight, server.in_flight)
-        try:
-            return answer(request)
-        finally:
-            with server.lock:
-                server.in_flight -= 1
 
-    def answer(request: Request) -> Response:
-        return server.handle(request)
+def numbers(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct mainland numbers, 139xxxxxxxx, in order."""
+    return [f"139{i:08d}" for i in range(start, start + count)]
 
-    httpserver.expect_request("/", method="POST").respond_with_handler(handler)
-    return server
+
+def numbers_file(tmp_path: Path, values: list[str], name: str = "numbers.txt") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(values) + "\n", encoding="utf-8")
+    return path
+
+
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound once, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# ---- the project's sandbox ----------------------------------------------------------------
+
+TWO_VARS = "UTNAME"  # 尊敬的{1}，您的编号是{2}。
+NO_VARS = "UTPLAIN"  # no variables
+REJECTED = "UTREJ"  # a marketing template the review refused
+PROMO = "UTPROMO"  # an approved marketing template
+FAILING_NUMBER = "13800000009"  # accepted, then its receipt says UNDELIVRD
 
 
 @pytest.fixture
-def fake(httpserver: Any) -> FakeUSMS:
-    return serve_fake(httpserver)
+def sandbox_config() -> SandboxConfig:
+    """The sandbox every test gets: receipts after 0.2 s, the default template and signature,
+    and a few more templates, a pending signature and one number that is never delivered.
+    A test module overrides this fixture for a different set-up."""
+    config = SandboxConfig(receipt_delay=0.2)
+    config.templates[TWO_VARS] = Template(TWO_VARS, "尊敬的{1}，您的编号是{2}。")
+    config.templates[NO_VARS] = Template(NO_VARS, "您的订单已发货。")
+    config.templates[REJECTED] = Template(
+        REJECTED, "Hi {1}", purpose=3, status=3, name="promo", err_desc="含有营销内容"
+    )
+    config.templates[PROMO] = Template(PROMO, "Sale {1}", purpose=3)
+    config.signatures["Pending"] = Signature("SIGP", "Pending", status=1)
+    config.fail_numbers.add(FAILING_NUMBER)
+    return config
 
 
 @pytest.fixture
-def threaded_fake() -> Iterator[FakeUSMS]:
-    """A FakeUSMS whose server answers requests concurrently."""
+def sandbox(sandbox_config: SandboxConfig) -> Iterator[SandboxServer]:
+    with start_sandbox(sandbox_config) as server:
+        yield server
+
+
+def env_for(server: SandboxServer, template: str = "UTSANDBOX1") -> dict[str, str]:
+    """Settings that point usms at ``server`` with its keys, project, signature and
+    ``template``."""
+    return {
+        "UCLOUD_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
+        "UCLOUD_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
+        "UCLOUD_API_BASE_URL": server.base_url,
+        "UCLOUD_PROJECT_ID": "org-sandbox",
+        "USMS_TEMPLATE_ID": template,
+        "USMS_SIG_CONTENT": "USMSSandbox",
+    }
+
+
+# ---- the signature-checking fake ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[Any]:
+    """One threaded pytest-httpserver for the whole run; each test attaches its own FakeUSMS."""
     from pytest_httpserver import HTTPServer
 
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     try:
-        yield serve_fake(server)
+        yield server
     finally:
         server.clear()
         server.stop()
+
+
+@pytest.fixture
+def fake(fake_server: Any) -> Iterator[FakeUSMS]:
+    """A USMS endpoint that checks every signature against the test keys (see
+    tests/servers/fake_usms.py); it answers concurrent requests concurrently."""
+    fake_server.clear()
+    try:
+        yield serve_fake(fake_server, PUBLIC_KEY, PRIVATE_KEY)
+    finally:
+        fake_server.clear()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -7,22 +7,20 @@ the CLI stores (most of them ignored by usms), ``base_url`` with a trailing "/",
 from __future__ import annotations
 
 import json
-import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, run_usms
+from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, closed_port, run_usms
 from usms_cli.app.common import emit_warnings
 from usms_cli.app.config import interpret_check
 from usms_cli.core.errors import ConfigError, ExitCode
 from usms_cli.core.results import ApiResult
 from usms_cli.engine import settings as config
 from usms_cli.output.console import Output
-from usms_cli.sandbox import SandboxConfig, SandboxServer, start_sandbox
+from usms_cli.sandbox import SandboxConfig, SandboxServer
 
 OTHER_PUBLIC = "other-public-key-0000aaaa"
 OTHER_PRIVATE = "OTHER-PRIVATE-KEY-9d8c7b6a"
@@ -102,7 +100,6 @@ def two_profiles() -> None:
 
 def show(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     result = run_usms("config", "show", "--json", *args, env=env)
-    assert result.exit_code == 0, result.stderr
     assert PRIVATE_KEY not in result.stdout + result.stderr
     assert OTHER_PRIVATE not in result.stdout + result.stderr
     payload: dict[str, Any] = result.json
@@ -110,16 +107,9 @@ def show(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with start_sandbox(SandboxConfig(public_key=PUBLIC_KEY, private_key=PRIVATE_KEY)) as server:
-        yield server
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+def sandbox_config() -> SandboxConfig:
+    """The sandbox knows the test keys, so a profile holding them works against it."""
+    return SandboxConfig(public_key=PUBLIC_KEY, private_key=PRIVATE_KEY)
 
 
 # ---- profiles supply settings -------------------------------------------------------------------
@@ -142,7 +132,6 @@ def test_profile_supplies_the_credentials_for_a_real_send(sandbox: SandboxServer
         "1",
         "13800000000",
     )
-    assert result.exit_code == 0, result.stderr
     assert [m["phone"] for m in sandbox.messages] == ["13800000000"]
     assert "warning" not in result.stderr  # 0600 files: no permission warning
 
@@ -273,7 +262,6 @@ def test_missing_default_files_are_fine() -> None:
     assert payload["settings"]["private_key"] == {"value": "<not set>", "source": "not set"}
     assert payload["settings"]["config_file"]["found"] is False
     result = run_usms("config", "show")
-    assert result.exit_code == 0
     assert "~/.ucloud/config.json (not found)" in result.stdout
 
 
@@ -282,8 +270,9 @@ def test_missing_default_files_are_fine() -> None:
 
 def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "credential.json"
-    result = run_usms("config", "show", env={"UCLOUD_SHARED_CREDENTIAL_FILE": str(missing)})
-    assert result.exit_code == 2
+    result = run_usms(
+        "config", "show", env={"UCLOUD_SHARED_CREDENTIAL_FILE": str(missing)}, expect=2
+    )
     assert str(missing) in result.stderr and "no such file" in result.stderr
     assert "UCLOUD_SHARED_CREDENTIAL_FILE" in result.stderr
     assert "Traceback" not in result.stderr
@@ -291,18 +280,15 @@ def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
 
 def test_an_unknown_profile_is_an_error_listing_the_existing_ones() -> None:
     two_profiles()
-    result = run_usms("config", "show", "--profile", "staging")
-    assert result.exit_code == 2
+    result = run_usms("config", "show", "--profile", "staging", expect=2)
     assert "'staging'" in result.stderr
     assert "'default'" in result.stderr and "'prod'" in result.stderr
-    result = run_usms("template", "UTA1", env={"UCLOUD_PROFILE": "staging"})
-    assert result.exit_code == 2
+    result = run_usms("template", "UTA1", env={"UCLOUD_PROFILE": "staging"}, expect=2)
     assert "environment UCLOUD_PROFILE" in result.stderr
 
 
 def test_an_unknown_profile_without_any_files_says_so() -> None:
-    result = run_usms("config", "show", "--profile", "prod")
-    assert result.exit_code == 2
+    result = run_usms("config", "show", "--profile", "prod", expect=2)
     assert "neither file exists" in result.stderr
 
 
@@ -321,8 +307,7 @@ def test_malformed_json_names_file_and_line_but_never_quotes_it() -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
     for args in (("config", "show"), ("config", "show", "--json"), ("config", "check")):
-        result = run_usms(*args)
-        assert result.exit_code == 2
+        result = run_usms(*args, expect=2)
         assert "~/.ucloud/credential.json" in result.stderr
         assert "line 5" in result.stderr
         assert PRIVATE_KEY not in result.stdout + result.stderr
@@ -342,8 +327,7 @@ def test_malformed_json_names_file_and_line_but_never_quotes_it() -> None:
 )
 def test_config_json_of_the_wrong_shape_is_an_error(document: Any, words: str) -> None:
     write_json(ucloud_dir() / "config.json", document)
-    result = run_usms("config", "show")
-    assert result.exit_code == 2
+    result = run_usms("config", "show", expect=2)
     assert "~/.ucloud/config.json" in result.stderr and words in result.stderr
 
 
@@ -352,8 +336,7 @@ def test_credential_json_of_the_wrong_shape_does_not_quote_the_key() -> None:
         ucloud_dir() / "credential.json",
         [{"profile": "default", "public_key": PUBLIC_KEY, "private_key": [PRIVATE_KEY]}],
     )
-    result = run_usms("send", "--dry-run", "-t", "UTA1", "-s", "Acme", "13800000000")
-    assert result.exit_code == 2
+    result = run_usms("send", "--dry-run", "-t", "UTA1", "-s", "Acme", "13800000000", expect=2)
     assert '"private_key" must be a string, found an array' in result.stderr
     assert PRIVATE_KEY not in result.stdout + result.stderr
 
@@ -371,8 +354,7 @@ def test_an_unreadable_profile_file_is_an_error(monkeypatch: pytest.MonkeyPatch)
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", refuse)  # the tests may run as root: chmod 000 is moot
-    result = run_usms("config", "show")
-    assert result.exit_code == 2
+    result = run_usms("config", "show", expect=2)
     assert "~/.ucloud/credential.json: cannot read it (Permission denied)" in result.stderr
 
 
@@ -380,8 +362,7 @@ def test_a_bad_timeout_in_the_profile_names_its_source() -> None:
     entry = config_entry("default", active=True)
     entry["timeout_sec"] = 100000
     write_json(ucloud_dir() / "config.json", [entry])
-    result = run_usms("config", "show")
-    assert result.exit_code == 2
+    result = run_usms("config", "show", expect=2)
     assert "profile 'default' (~/.ucloud/config.json)" in result.stderr
 
 
@@ -399,7 +380,6 @@ def test_a_world_readable_credential_file_is_warned_about_once() -> None:
         mode=0o644,
     )
     result = run_usms("config", "show")
-    assert result.exit_code == 0
     assert warnings_in(result.stderr) == [
         "usms: warning: ~/.ucloud/credential.json is readable by other users (mode 0644) and "
         "holds a private key; run: chmod 600 ~/.ucloud/credential.json"
@@ -443,7 +423,6 @@ def test_emit_warnings_prints_each_warning_once_per_run(capsys: pytest.CaptureFi
 def test_config_show_masks_secrets_and_prints_sources() -> None:
     two_profiles()
     result = run_usms("config", "show", env={"UCLOUD_PRIVATE_KEY": PRIVATE_KEY})
-    assert result.exit_code == 0
     assert PRIVATE_KEY not in result.stdout + result.stderr
     assert PUBLIC_KEY not in result.stdout  # shortened
     lines = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
@@ -463,7 +442,6 @@ def test_config_check_with_good_keys_from_a_profile(sandbox: SandboxServer) -> N
         [credential_entry("default", PUBLIC_KEY, PRIVATE_KEY)],
     )
     result = run_usms("config", "check", "--base-url", sandbox.base_url)
-    assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(
         "The keys, the project and the endpoint work: GetUSMSSendReceipt was answered with "
         "RetCode 0."
@@ -480,12 +458,10 @@ def test_config_check_queries_the_configured_signature(sandbox: SandboxServer) -
         "USMS_SIG_CONTENT": "USMSSandbox",
     }
     result = run_usms("config", "check", "--base-url", sandbox.base_url, env=env)
-    assert result.exit_code == 0, result.stderr
     assert "The signature 'USMSSandbox' is approved." in result.stdout
     assert "no project set" in result.stdout
     env["USMS_SIG_CONTENT"] = "Unknown"
     result = run_usms("config", "check", "--base-url", sandbox.base_url, "--json", env=env)
-    assert result.exit_code == 0
     report = result.json
     assert report["keys_work"] is True and report["RetCode"] == 18016
     assert "not approved or not known" in report["summary"]
@@ -494,8 +470,7 @@ def test_config_check_queries_the_configured_signature(sandbox: SandboxServer) -
 
 def test_config_check_with_the_wrong_private_key_exits_1(sandbox: SandboxServer) -> None:
     env = {"UCLOUD_PUBLIC_KEY": PUBLIC_KEY, "UCLOUD_PRIVATE_KEY": OTHER_PRIVATE}
-    result = run_usms("config", "check", "--base-url", sandbox.base_url, env=env)
-    assert result.exit_code == 1
+    result = run_usms("config", "check", "--base-url", sandbox.base_url, env=env, expect=1)
     assert "private key does not match the public key" in result.stderr
     assert "environment UCLOUD_PRIVATE_KEY" in result.stderr
     assert OTHER_PRIVATE not in result.stdout + result.stderr
@@ -503,8 +478,9 @@ def test_config_check_with_the_wrong_private_key_exits_1(sandbox: SandboxServer)
 
 def test_config_check_with_an_unknown_public_key_exits_1(sandbox: SandboxServer) -> None:
     env = {"UCLOUD_PUBLIC_KEY": OTHER_PUBLIC, "UCLOUD_PRIVATE_KEY": PRIVATE_KEY}
-    result = run_usms("config", "check", "--base-url", sandbox.base_url, "--json", env=env)
-    assert result.exit_code == 1
+    result = run_usms(
+        "config", "check", "--base-url", sandbox.base_url, "--json", env=env, expect=1
+    )
     assert result.json["keys_work"] is False
     assert "public key is not known" in result.stderr
 
@@ -512,16 +488,16 @@ def test_config_check_with_an_unknown_public_key_exits_1(sandbox: SandboxServer)
 def test_config_check_without_credentials_exits_2_and_sends_nothing(
     sandbox: SandboxServer,
 ) -> None:
-    result = run_usms("config", "check", "--base-url", sandbox.base_url)
-    assert result.exit_code == 2
+    result = run_usms("config", "check", "--base-url", sandbox.base_url, expect=2)
     assert "UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY not set" in result.stderr
     assert sum(sandbox.request_counts.values()) == 0
 
 
 def test_config_check_of_an_unreachable_endpoint_exits_4() -> None:
     env = {"UCLOUD_PUBLIC_KEY": PUBLIC_KEY, "UCLOUD_PRIVATE_KEY": PRIVATE_KEY}
-    result = run_usms("config", "check", "--base-url", closed_port_url(), env=env)
-    assert result.exit_code == 4
+    result = run_usms(
+        "config", "check", "--base-url", f"http://127.0.0.1:{closed_port()}", env=env, expect=4
+    )
     assert "error: could not reach the API at http://127.0.0.1:" in result.stderr
     assert "connection refused" in result.stderr
 
@@ -554,7 +530,9 @@ def test_resolve_raises_config_error_not_a_traceback_for_a_directory() -> None:
 
 
 def test_send_sandbox_ignores_the_keys_of_a_profile() -> None:
-    """--sandbox uses its own throwaway keys even when a profile holds real ones."""
+    """--sandbox uses its own throwaway keys even when a profile holds real ones (the
+    sandbox would refuse the profile's keys with RetCode 172)."""
     two_profiles()
-    result = run_usms("send", "--sandbox", "-p", "1", "13800000000")
-    assert result.exit_code == 0, result.stderr
+    result = run_usms("send", "--sandbox", "--show-pii", "-p", "1", "13800000000")
+    assert "Sent: 1 recipient accepted" in result.stdout
+    assert "sandbox → 13800000000: 【USMSSandbox】您的验证码是1，5分钟内有效。" in result.stderr

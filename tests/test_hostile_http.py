@@ -2,7 +2,7 @@
 have their documented shapes, echoed values are redacted and short, and plain http goes only
 to a loopback address (or to UCloud's VPC endpoint).
 
-Every server is a raw TCP server on 127.0.0.1 (``tests/hostile_server.py``). Tests that involve
+Every server is a raw TCP server on 127.0.0.1 (``tests/servers/raw.py``). Tests that involve
 host names run in-process behind ``network_guard``: every name lookup and connect is recorded,
 and anything not on loopback is refused, so no byte can leave the machine.
 """
@@ -21,8 +21,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import PRIVATE_KEY, Result, creds, run_usms
-from tests.hostile_server import RawServer, accepted, closed_port, hang, trickle_head
+from tests.conftest import PRIVATE_KEY, Result, closed_port, creds
+from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
+from tests.servers.raw import RawServer, accepted, hang, trickle_head
 
 PHONE = "13800000000"
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")

@@ -26,36 +26,12 @@ from typing import Any
 
 import pytest
 
-from usms_cli.sandbox import (
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-    SandboxConfig,
-    SandboxServer,
-    start_sandbox,
-)
+from tests.conftest import child_env, env_for, numbers
+from usms_cli.sandbox import SandboxConfig, SandboxServer
 
 COUNT = 12_000
 SEED = 20261107
 SIGNAL_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-def numbers(count: int, start: int = 0) -> list[str]:
-    return [f"139{i:08d}" for i in range(start, start + count)]
-
-
-def child_env(server: SandboxServer) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if (name == "USMS_NOW" or not name.upper().startswith(("UCLOUD_", "USMS_")))
-        and name.upper() not in {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
-    }
-    env.update(
-        UCLOUD_PUBLIC_KEY=DEFAULT_PUBLIC_KEY,
-        UCLOUD_PRIVATE_KEY=DEFAULT_PRIVATE_KEY,
-        UCLOUD_API_BASE_URL=server.base_url,
-    )
-    return env
 
 
 def start_send(
@@ -67,7 +43,7 @@ def start_send(
     command = [sys.executable, "-m", "usms_cli", "send", "-t", "UTSANDBOX1", "-s", "USMSSandbox"]
     return subprocess.Popen(
         [*command, "-p", "1", *args],
-        env=env if env is not None else child_env(server),
+        env=env if env is not None else child_env(**env_for(server)),
         stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -190,9 +166,9 @@ class RoundResult:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with start_sandbox(SandboxConfig(latency_ms=200)) as server:
-        yield server
+def sandbox_config() -> SandboxConfig:
+    """Each request takes 0.2 s, so signals land while requests are in flight."""
+    return SandboxConfig(latency_ms=200)
 
 
 def test_random_interruptions_never_double_send(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -432,7 +408,7 @@ def test_ctrl_c_during_start_up_prints_no_traceback(sandbox: SandboxServer, afte
     To hit that moment every time, the child reports each finished import on stderr
     (PYTHONPROFILEIMPORTTIME) and the signal goes out as soon as ``after`` is loaded: usms is
     then still building its command line, before any of its own error handling runs."""
-    env = {**child_env(sandbox), "PYTHONPROFILEIMPORTTIME": "1"}
+    env = child_env(**env_for(sandbox), PYTHONPROFILEIMPORTTIME="1")
     with cleaned_up(start_send(sandbox, "13800000000", env=env)) as proc:
         assert proc.stderr is not None
         head: list[str] = []

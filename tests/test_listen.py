@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_usms
+from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 from usms_cli.app.listen import BackgroundListener, ListenConfig
 from usms_cli.core.privacy import Masker
 from usms_cli.core.pushes import (

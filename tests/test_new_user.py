@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import FakeUSMS, Result, creds, run_usms
+from tests.conftest import FakeUSMS, Result, creds
+from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 
 
 def send(fake: FakeUSMS, *args: str, env: dict[str, str] | None = None) -> Result:

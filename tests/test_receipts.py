@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import run_usms
-from usms_cli.sandbox import (
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-    SandboxConfig,
-    SandboxServer,
-    Signature,
-    Template,
-    start_sandbox,
-)
+from tests.conftest import FAILING_NUMBER, REJECTED, env_for, run_usms
+from usms_cli.sandbox import SandboxServer
 
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    config = SandboxConfig(receipt_delay=0.3)
-    config.fail_numbers.add("13800000009")
-    config.templates["UTREJ"] = Template(
-        "UTREJ", "Hi {1}", purpose=3, status=3, name="promo", err_desc="含有营销内容"
-    )
-    config.signatures["Pending"] = Signature("SIGP", "Pending", status=1)
-    with start_sandbox(config) as server:
-        yield server
-
-
-def env_for(server: SandboxServer) -> dict[str, str]:
-    return {
-        "UCLOUD_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
-        "UCLOUD_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
-        "UCLOUD_API_BASE_URL": server.base_url,
-        "UCLOUD_PROJECT_ID": "org-sandbox",
-        "USMS_TEMPLATE_ID": "UTSANDBOX1",
-        "USMS_SIG_CONTENT": "USMSSandbox",
-    }
+# The shared sandbox (tests/conftest.py) never delivers FAILING_NUMBER, holds the refused
+# marketing template REJECTED and the signature 'Pending' (id SIGP), still under review.
 
 
 def send_q(server: SandboxServer, *numbers: str) -> str:
-    result = run_usms("send", "-q", "-p", "123456", *numbers, env=env_for(server))
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.strip()
+    return run_usms("send", "-q", "-p", "123456", *numbers, env=env_for(server)).stdout.strip()
 
 
 def test_receipt_before_the_delay_is_pending_and_exit_5(sandbox: SandboxServer) -> None:
+    sandbox.config.receipt_delay = 30
     sn = send_q(sandbox, "13800000000")
-    result = run_usms("receipt", sn, env=env_for(sandbox))
-    assert result.exit_code == 5
+    result = run_usms("receipt", sn, env=env_for(sandbox), expect=5)
     assert "no receipts yet" in result.stdout
     assert "--wait" in result.stderr
 
@@ -61,29 +30,36 @@ def test_wait_until_delivered_exits_0_with_a_table(sandbox: SandboxServer) -> No
     result = run_usms(
         "receipt", "--wait", "--interval", "0.1", "--timeout", "10", sn, env=env_for(sandbox)
     )
-    assert result.exit_code == 0, result.stderr
     assert "138****0000" in result.stdout and "delivered" in result.stdout
     assert "DELIVRD" in result.stdout
     assert "Receipts: 2 delivered." in result.stdout
 
 
 def test_wait_with_a_failed_delivery_exits_1(sandbox: SandboxServer) -> None:
-    sn = send_q(sandbox, "13800000000", "13800000009")
-    result = run_usms("receipt", "--wait", "--interval", "0.1", sn, "--json", env=env_for(sandbox))
-    assert result.exit_code == 1
+    sn = send_q(sandbox, "13800000000", FAILING_NUMBER)
+    result = run_usms(
+        "receipt", "--wait", "--interval", "0.1", sn, "--json", env=env_for(sandbox), expect=1
+    )
     report = result.json
     assert report["counts"] == {"delivered": 1, "failed": 1, "unknown": 0, "pending": 0}
     failed = [r for r in report["receipts"] if r["result"] == "failed"]
-    assert failed[0]["Phone"] == "13800000009" and failed[0]["ReceiptCode"] == "UNDELIVRD"
+    assert failed[0]["Phone"] == FAILING_NUMBER and failed[0]["ReceiptCode"] == "UNDELIVRD"
 
 
 def test_wait_gives_up_at_the_timeout_with_exit_5(sandbox: SandboxServer) -> None:
     sandbox.config.receipt_delay = 30
     sn = send_q(sandbox, "13800000000")
     result = run_usms(
-        "receipt", "--wait", "--interval", "0.1", "--timeout", "0.5", sn, env=env_for(sandbox)
+        "receipt",
+        "--wait",
+        "--interval",
+        "0.1",
+        "--timeout",
+        "0.5",
+        sn,
+        env=env_for(sandbox),
+        expect=5,
     )
-    assert result.exit_code == 5
     assert "gave up waiting" in result.stderr
 
 
@@ -95,8 +71,7 @@ def test_receipt_quiet_prints_phone_and_result(sandbox: SandboxServer) -> None:
 
 def test_more_than_100_sessions_are_asked_in_chunks(sandbox: SandboxServer) -> None:
     sessions = [f"unknown-session-{i}" for i in range(150)]
-    result = run_usms("receipt", *sessions, "--json", env=env_for(sandbox))
-    assert result.exit_code == 5
+    result = run_usms("receipt", *sessions, "--json", env=env_for(sandbox), expect=5)
     assert sandbox.request_counts["GetUSMSSendReceipt"] == 2
     # none of them has reported, and usms does not know their phones: nothing is counted as
     # pending per phone; the sessions are listed as silent (issue 13: not "1 pending" each)
@@ -107,8 +82,7 @@ def test_more_than_100_sessions_are_asked_in_chunks(sandbox: SandboxServer) -> N
 
 def test_receipt_with_a_wrong_key_exits_1(sandbox: SandboxServer) -> None:
     env = {**env_for(sandbox), "UCLOUD_PRIVATE_KEY": "not-the-key"}
-    result = run_usms("receipt", "some-session", env=env)
-    assert result.exit_code == 1
+    result = run_usms("receipt", "some-session", env=env, expect=1)
     assert "RetCode 171" in result.stderr
 
 
@@ -124,7 +98,6 @@ def test_send_wait_reports_delivery_in_one_command(sandbox: SandboxServer) -> No
         "--json",
         env=env_for(sandbox),
     )
-    assert result.exit_code == 0, result.stderr
     report = result.json  # still exactly one JSON object
     assert report["counts"]["accepted"] == 1
     assert report["receipts"]["counts"]["delivered"] == 1
@@ -139,51 +112,45 @@ def test_send_wait_fails_the_job_when_delivery_fails(sandbox: SandboxServer) -> 
         "-q",
         "-p",
         "1",
-        "13800000009",
+        FAILING_NUMBER,
         env=env_for(sandbox),
+        expect=1,
     )
-    assert result.exit_code == 1
     assert len(result.stdout.split()) == 1  # -q: only the SessionNo
 
 
 def test_template_lookup_approved_exits_0(sandbox: SandboxServer) -> None:
     result = run_usms("template", "UTSANDBOX1", env=env_for(sandbox))
-    assert result.exit_code == 0, result.stderr
     assert "approved" in result.stdout
     assert "verification code" in result.stdout
     assert "您的验证码是{1}" in result.stdout
 
 
 def test_rejected_template_exits_1_with_reason(sandbox: SandboxServer) -> None:
-    result = run_usms("template", "UTREJ", "--json", env=env_for(sandbox))
-    assert result.exit_code == 1
+    result = run_usms("template", REJECTED, "--json", env=env_for(sandbox), expect=1)
     assert result.json["status"] == "rejected"
     assert result.json["data"]["ErrDesc"] == "含有营销内容"
-    human = run_usms("template", "UTREJ", env=env_for(sandbox))
+    human = run_usms("template", REJECTED, env=env_for(sandbox), expect=1)
     assert "marketing" in human.stdout and "含有营销内容" in human.stdout
 
 
 def test_unknown_template_exits_1(sandbox: SandboxServer) -> None:
-    result = run_usms("template", "UTNOPE", env=env_for(sandbox))
-    assert result.exit_code == 1
+    result = run_usms("template", "UTNOPE", env=env_for(sandbox), expect=1)
     assert "RetCode 18017" in result.stderr
 
 
 def test_signature_lookup_by_content_and_id(sandbox: SandboxServer) -> None:
-    assert run_usms("signature", "USMSSandbox", env=env_for(sandbox)).exit_code == 0
-    result = run_usms("signature", "--id", "SIGP", "-q", env=env_for(sandbox))
-    assert result.exit_code == 1
+    run_usms("signature", "USMSSandbox", env=env_for(sandbox))
+    result = run_usms("signature", "--id", "SIGP", "-q", env=env_for(sandbox), expect=1)
     assert result.stdout.strip() == "under review"
 
 
 def test_signature_needs_an_argument() -> None:
-    result = run_usms("signature")
-    assert result.exit_code == 2
+    run_usms("signature", expect=2)
 
 
 def test_send_sandbox_needs_no_account_and_shows_the_message() -> None:
     result = run_usms("send", "--sandbox", "--show-pii", "-p", "246810", "13800000000")
-    assert result.exit_code == 0, result.stderr
     assert "Sent: 1 recipient accepted" in result.stdout
     assert "【USMSSandbox】您的验证码是246810，5分钟内有效。" in result.stderr
 
@@ -200,23 +167,28 @@ def test_send_sandbox_wait_end_to_end() -> None:
         "13800000000",
         "13900000000",
     )
-    assert result.exit_code == 0, result.stderr
     assert "Receipts: 2 delivered." in result.stdout
 
 
 def test_send_sandbox_with_wrong_param_count_is_refused_before_sending() -> None:
     # The sandbox knows the template text, so the param count is checked up front (exit 2).
-    result = run_usms("send", "--sandbox", "13800000000")
-    assert result.exit_code == 2
+    result = run_usms("send", "--sandbox", "13800000000", expect=2)
     assert "1 variable(s) but 0 param(s)" in result.stderr
     assert "-p/--param" in result.stderr
 
 
 def test_bad_wait_options_are_refused_before_anything_is_sent(sandbox: SandboxServer) -> None:
     result = run_usms(
-        "send", "--wait", "--wait-interval", "0", "-p", "1", "13800000000", env=env_for(sandbox)
+        "send",
+        "--wait",
+        "--wait-interval",
+        "0",
+        "-p",
+        "1",
+        "13800000000",
+        env=env_for(sandbox),
+        expect=2,
     )
-    assert result.exit_code == 2
     assert "--wait-interval" in result.stderr
     assert sandbox.request_counts["SendUSMSMessage"] == 0
 
@@ -231,10 +203,11 @@ def test_wait_without_the_phones_says_silent_phones_are_not_counted(
     two-phone session delivered because one phone reported, without saying so."""
     sn = send_q(sandbox, "13800000000", "13800000001")
     result = run_usms(
-        "receipt", "--wait", "--wait-interval", "0.1", "--json", sn, env=env_for(sandbox)
-    )
+        "receipt", "--wait", "--wait-interval", "0.1", "--json", sn, env=env_for(sandbox),
+        expect=None,
+    )  # fmt: skip
     assert result.json["all_phones_counted"] is False
-    human = run_usms("receipt", sn, env=env_for(sandbox))
+    human = run_usms("receipt", sn, env=env_for(sandbox), expect=None)
     assert "cannot be counted" in human.stdout
 
 
@@ -244,9 +217,9 @@ def test_wait_with_expect_counts_the_phones_that_have_not_reported(
     sn = send_q(sandbox, "13800000000")
     result = run_usms(
         "receipt", "--wait", "--wait-interval", "0.1", "--wait-timeout", "3", "--expect", "2",
-        "--json", sn, env=env_for(sandbox),
+        "--json", sn, env=env_for(sandbox), expect=5,
     )  # fmt: skip
-    assert result.exit_code == 5  # one phone reported; one is still pending
+    # one phone reported; one is still pending
     assert result.json["counts"]["delivered"] == 1 and result.json["counts"]["pending"] == 1
     assert result.json["all_phones_counted"] is True
 
@@ -257,13 +230,12 @@ def test_wait_with_phones_names_the_silent_ones(sandbox: SandboxServer, tmp_path
     phones.write_text("13800000000\n13800000009\n")
     result = run_usms(
         "receipt", "--wait", "--wait-interval", "0.1", "--wait-timeout", "3",
-        "--phones", str(phones), "--json", sn, env=env_for(sandbox),
+        "--phones", str(phones), "--json", sn, env=env_for(sandbox), expect=5,
     )  # fmt: skip
-    assert result.exit_code == 5
     pending = [r["Phone"] for r in result.json["receipts"] if r["result"] == "pending"]
     assert pending == ["13800000009"]
     listed = run_usms(
-        "receipt", "--phones", "13800000000", "--json", sn, env=env_for(sandbox)
+        "receipt", "--phones", "13800000000", "--json", sn, env=env_for(sandbox), expect=None
     )  # the list form
     assert listed.json["all_phones_counted"] is True
 
@@ -275,9 +247,9 @@ def test_session_nos_from_q_output_in_one_argument_and_from_stdin(
     first = send_q(sandbox, "13800000000")
     second = send_q(sandbox, "13800000001")
     joined = f"{first}\n{second}\n"
-    result = run_usms("receipt", "--json", joined, env=env_for(sandbox))
+    result = run_usms("receipt", "--json", joined, env=env_for(sandbox), expect=None)
     assert result.json["session_nos"] == [first, second]
-    piped = run_usms("receipt", "--json", "-", input=joined, env=env_for(sandbox))
+    piped = run_usms("receipt", "--json", "-", input=joined, env=env_for(sandbox), expect=None)
     assert piped.json["session_nos"] == [first, second]
 
 
@@ -285,8 +257,7 @@ def test_session_nos_from_q_output_in_one_argument_and_from_stdin(
 def test_a_malformed_session_no_is_exit_2_before_any_request(
     sandbox: SandboxServer, typo: str
 ) -> None:
-    result = run_usms("receipt", typo, env=env_for(sandbox))
-    assert result.exit_code == 2
+    result = run_usms("receipt", typo, env=env_for(sandbox), expect=2)
     assert "is not a SessionNo" in result.stderr
     assert sandbox.request_counts.get("GetUSMSSendReceipt", 0) == 0
 
@@ -295,9 +266,6 @@ def test_the_old_timeout_spelling_still_works_but_is_not_advertised(
     sandbox: SandboxServer,
 ) -> None:
     sn = send_q(sandbox, "13800000000")
-    result = run_usms(
-        "receipt", "--wait", "--interval", "0.1", "--timeout", "10", sn, env=env_for(sandbox)
-    )
-    assert result.exit_code == 0
+    run_usms("receipt", "--wait", "--interval", "0.1", "--timeout", "10", sn, env=env_for(sandbox))
     assert "--timeout" not in run_usms("receipt", "--help").stdout
     assert "--wait-timeout" in run_usms("receipt", "--help").stdout

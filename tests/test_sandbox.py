@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,16 +34,10 @@ from usms_cli.sandbox import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-DELAY = 0.2
+DELAY = 0.2  # receipts: as in the shared ``sandbox`` fixture (tests/conftest.py)
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    with start_sandbox(SandboxConfig(receipt_delay=DELAY)) as server:
-        yield server
 
 
 def signed(

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_usms
+from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 from usms_cli.core.cost import measure
 from usms_cli.core.privacy import Masker
 from usms_cli.sandbox import (

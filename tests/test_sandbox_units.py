@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_usms
+from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 from usms_cli.core.signing import signed_params
 from usms_cli.sandbox import (
     DEFAULT_PRIVATE_KEY,

@@ -54,6 +54,8 @@ Wiring (times are Unix seconds; phones in the normalised form usms sends)::
     # phones_for_session(), prune(); HistoryError carries the message for the user.
 """
 
+# long module: the schema, opening (modes, WAL, locking) and the writes belong together;
+# the queries are in history_queries.py, the send-path wrapper in history_safe.py.
 from __future__ import annotations
 
 import os

@@ -4,7 +4,6 @@ interruption. Against real servers on 127.0.0.1 (a threaded fake and the sandbox
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,41 +14,9 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import FakeUSMS, accept, api, creds, phones_of, run_usms
-from usms_cli.sandbox import (
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-    SandboxConfig,
-    SandboxServer,
-    start_sandbox,
-)
-
-
-def numbers(count: int, start: int = 0) -> list[str]:
-    return [f"139{i:08d}" for i in range(start, start + count)]
-
-
-def numbers_file(tmp_path: Path, values: list[str], name: str = "numbers.txt") -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join(values) + "\n", encoding="utf-8")
-    return path
-
-
-def send(fake: FakeUSMS, *args: str, **kw: object):  # type: ignore[no-untyped-def]
-    return run_usms(
-        "send",
-        "--base-url",
-        fake.url,
-        "-t",
-        "UTA1",
-        "-s",
-        "Acme",
-        "-p",
-        "1",
-        *args,
-        env=creds(),
-        **kw,
-    )  # type: ignore[arg-type]
+from tests.conftest import child_env, env_for, numbers, numbers_file, usms_send
+from tests.servers.fake_usms import FakeUSMS, accept, api, phones_of
+from usms_cli.sandbox import SandboxConfig, SandboxServer, start_sandbox
 
 
 def slow_accept(form: dict[str, str]) -> Response:
@@ -60,32 +27,25 @@ def slow_accept(form: dict[str, str]) -> Response:
 # ---- concurrency and order --------------------------------------------------------------
 
 
-def test_concurrency_sends_n_at_once_and_keeps_input_order(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
-    threaded_fake.answer(slow_accept)
+def test_concurrency_sends_n_at_once_and_keeps_input_order(fake: FakeUSMS, tmp_path: Path) -> None:
+    fake.answer(slow_accept)
     values = numbers(8000)
-    result = send(threaded_fake, "-f", str(numbers_file(tmp_path, values)), "-c", "4", "--json")
-    assert result.exit_code == 0, result.stderr
-    assert threaded_fake.max_in_flight == 4
+    result = usms_send(fake.url, "-f", str(numbers_file(tmp_path, values)), "-c", "4", "--json")
+    assert fake.max_in_flight == 4
     report = result.json
     assert [n for r in report["requests"] for n in r["numbers"]] == values
     assert [r["index"] for r in report["requests"]] == list(range(1, 9))
 
 
-def test_concurrency_is_capped_at_16(threaded_fake: FakeUSMS) -> None:
-    result = send(threaded_fake, "-c", "17", "13800000000")
-    assert result.exit_code == 2
-    assert threaded_fake.count == 0
+def test_concurrency_is_capped_at_16(fake: FakeUSMS) -> None:
+    usms_send(fake.url, "-c", "17", "13800000000", expect=2)
+    assert fake.count == 0
 
 
-def test_rate_limit_is_respected_on_the_server_side(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_rate_limit_is_respected_on_the_server_side(fake: FakeUSMS, tmp_path: Path) -> None:
     path = numbers_file(tmp_path, numbers(12000))
-    result = send(threaded_fake, "-f", str(path), "-c", "8", "--rate", "5")
-    assert result.exit_code == 0, result.stderr
-    times = sorted(threaded_fake.times)
+    usms_send(fake.url, "-f", str(path), "-c", "8", "--rate", "5")
+    times = sorted(fake.times)
     assert len(times) == 12
     # Never more than 5 request starts within any one-second window (tiny clock slack).
     for i, t in enumerate(times):
@@ -93,9 +53,7 @@ def test_rate_limit_is_respected_on_the_server_side(
     assert times[-1] - times[0] >= 11 / 5 - 0.1
 
 
-def test_throttling_slows_the_whole_batch_not_one_worker(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_throttling_slows_the_whole_batch_not_one_worker(fake: FakeUSMS, tmp_path: Path) -> None:
     def first_throttled(form: dict[str, str]) -> Response:
         time.sleep(0.05)
         return accept(form)
@@ -106,12 +64,11 @@ def test_throttling_slows_the_whole_batch_not_one_worker(
         throttled_at.append(time.monotonic())
         return Response("slow down", status=429, headers={"Retry-After": "1"})
 
-    threaded_fake.answer(throttle_once, first_throttled)
+    fake.answer(throttle_once, first_throttled)
     path = numbers_file(tmp_path, numbers(6000))
-    result = send(threaded_fake, "-f", str(path), "-c", "2", "--json")
-    assert result.exit_code == 0, result.stderr
-    assert threaded_fake.count == 7  # 6 requests + 1 retry
-    later = [t for t in threaded_fake.times if t > throttled_at[0] + 0.2]
+    result = usms_send(fake.url, "-f", str(path), "-c", "2", "--json")
+    assert fake.count == 7  # 6 requests + 1 retry
+    later = [t for t in fake.times if t > throttled_at[0] + 0.2]
     # After the 429 every request (retry and new ones alike) waited for Retry-After.
     assert later and min(later) >= throttled_at[0] + 0.95
     attempts = [r["attempts"] for r in result.json["requests"]]
@@ -130,79 +87,54 @@ def refuse_chunk_with(number: str):  # type: ignore[no-untyped-def]
     return responder
 
 
-def test_partial_failure_exits_3_and_failed_out_feeds_back(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_partial_failure_exits_3_and_failed_out_feeds_back(fake: FakeUSMS, tmp_path: Path) -> None:
     values = numbers(2500)
-    threaded_fake.answer(refuse_chunk_with(values[1500]))
+    fake.answer(refuse_chunk_with(values[1500]))
     failed = tmp_path / "failed.txt"
-    result = send(
-        threaded_fake, "-f", str(numbers_file(tmp_path, values)), "--failed-out", str(failed)
+    result = usms_send(
+        fake.url, "-f", str(numbers_file(tmp_path, values)), "--failed-out", str(failed), expect=3
     )
-    assert result.exit_code == 3
     assert "request 2 of 3" in result.stderr and "RetCode 18014" in result.stderr
     written = [line for line in failed.read_text().splitlines() if not line.startswith("#")]
     assert written == values[1000:2000]
     # The file is valid input for -f.
-    threaded_fake.answer(accept)
-    again = send(threaded_fake, "-f", str(failed), "--json")
-    assert again.exit_code == 0
+    fake.answer(accept)
+    again = usms_send(fake.url, "-f", str(failed), "--json")
     assert again.json["recipients"] == 1000
 
 
-def test_journal_resume_sends_only_what_was_not_accepted(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_journal_resume_sends_only_what_was_not_accepted(fake: FakeUSMS, tmp_path: Path) -> None:
     values = numbers(3500)
     path = numbers_file(tmp_path, values)
     journal = tmp_path / "run.jsonl"
-    threaded_fake.answer(refuse_chunk_with(values[2200]))
-    first = send(threaded_fake, "-f", str(path), "--journal", str(journal))
-    assert first.exit_code == 3
+    fake.answer(refuse_chunk_with(values[2200]))
+    usms_send(fake.url, "-f", str(path), "--journal", str(journal), expect=3)
     records = [json.loads(line) for line in journal.read_text().splitlines()]
     results = [r for r in records if r["event"] == "request" and r["status"] != "sending"]
     assert [r["index"] for r in results] == [1, 2, 3, 4]  # input order
     assert [r["status"] for r in results] == ["accepted", "accepted", "rejected", "accepted"]
     assert all(r["id"] and r["numbers"] and r["time"] for r in results)
-    threaded_fake.answer(accept)
-    second = send(threaded_fake, "-f", str(path), "--journal", str(journal), "--json")
-    assert second.exit_code == 0, second.stderr
+    fake.answer(accept)
+    second = usms_send(fake.url, "-f", str(path), "--journal", str(journal), "--json")
     assert second.json["previously_accepted"] == 2500
     assert second.json["recipients"] == 3500
     assert [r["count"] for r in second.json["requests"]] == [1000]
-    accepted = Counter(n for batch in threaded_fake.sent for n in batch)
+    accepted = Counter(n for batch in fake.sent for n in batch)
     assert set(accepted) == set(values) and set(accepted.values()) == {1}
-    third = send(threaded_fake, "-f", str(path), "--journal", str(journal))
-    assert third.exit_code == 0 and "Nothing to send" in third.stdout
+    third = usms_send(fake.url, "-f", str(path), "--journal", str(journal))
+    assert "Nothing to send" in third.stdout
 
 
-def test_journal_for_a_different_message_is_refused(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_journal_for_a_different_message_is_refused(fake: FakeUSMS, tmp_path: Path) -> None:
     journal = tmp_path / "run.jsonl"
-    assert send(threaded_fake, "--journal", str(journal), "13800000000").exit_code == 0
-    other = run_usms(
-        "send",
-        "--base-url",
-        threaded_fake.url,
-        "-t",
-        "UTA1",
-        "-s",
-        "Acme",
-        "-p",
-        "2",
-        "--journal",
-        str(journal),
-        "13800000000",
-        env=creds(),
-    )
-    assert other.exit_code == 2
+    usms_send(fake.url, "--journal", str(journal), "13800000000")
+    other = usms_send(fake.url, "-p", "2", "--journal", str(journal), "13800000000", expect=2)
     assert "different message" in other.stderr
-    assert threaded_fake.count == 1
+    assert fake.count == 1
 
 
 def test_unknown_outcomes_are_held_back_unless_resend_unknown(
-    threaded_fake: FakeUSMS, tmp_path: Path
+    fake: FakeUSMS, tmp_path: Path
 ) -> None:
     values = numbers(2000)
     path = numbers_file(tmp_path, values)
@@ -213,33 +145,27 @@ def test_unknown_outcomes_are_held_back_unless_resend_unknown(
             time.sleep(1.5)
         return accept(form)
 
-    threaded_fake.answer(time_out_second_chunk)
-    first = send(threaded_fake, "-f", str(path), "--journal", str(journal), "--timeout", "0.5")
-    assert first.exit_code == 5
+    fake.answer(time_out_second_chunk)
+    usms_send(fake.url, "-f", str(path), "--journal", str(journal), "--timeout", "0.5", expect=5)
     time.sleep(1.2)
-    threaded_fake.answer(accept)
-    before = threaded_fake.count
-    second = send(threaded_fake, "-f", str(path), "--journal", str(journal), "--json")
-    assert second.exit_code == 5
-    assert threaded_fake.count == before  # nothing sent: 1000 accepted, 1000 held back
+    fake.answer(accept)
+    before = fake.count
+    second = usms_send(fake.url, "-f", str(path), "--journal", str(journal), "--json", expect=5)
+    assert fake.count == before  # nothing sent: 1000 accepted, 1000 held back
     assert len(second.json["held_back"]) == 1000
     assert "--resend-unknown" in second.stderr
-    third = send(threaded_fake, "-f", str(path), "--journal", str(journal), "--resend-unknown")
-    assert third.exit_code == 0
-    assert threaded_fake.count == before + 1
+    usms_send(fake.url, "-f", str(path), "--journal", str(journal), "--resend-unknown")
+    assert fake.count == before + 1
 
 
-def test_torn_last_journal_line_is_tolerated_and_reported(
-    threaded_fake: FakeUSMS, tmp_path: Path
-) -> None:
+def test_torn_last_journal_line_is_tolerated_and_reported(fake: FakeUSMS, tmp_path: Path) -> None:
     journal = tmp_path / "run.jsonl"
-    assert send(threaded_fake, "--journal", str(journal), "13800000000").exit_code == 0
+    usms_send(fake.url, "--journal", str(journal), "13800000000")
     with journal.open("a", encoding="utf-8") as handle:
         handle.write('{"event": "request", "id": "abc", "sta')
-    result = send(threaded_fake, "--journal", str(journal), "13800000000", "13800000001")
-    assert result.exit_code == 0, result.stderr
+    result = usms_send(fake.url, "--journal", str(journal), "13800000000", "13800000001")
     assert "incomplete" in result.stderr
-    assert threaded_fake.sent[-1] == ["13800000001"]
+    assert fake.sent[-1] == ["13800000001"]
     for line in journal.read_text().splitlines()[:-1]:
         if "sta" not in line or line.endswith("}"):
             json.loads(line)
@@ -249,18 +175,12 @@ def test_torn_last_journal_line_is_tolerated_and_reported(
 
 
 @pytest.fixture
-def slow_sandbox() -> SandboxServer:
-    with start_sandbox(SandboxConfig(latency_ms=300)) as server:
-        yield server  # type: ignore[misc]
+def sandbox_config() -> SandboxConfig:
+    """Each request takes 0.3 s, so a signal lands while requests are in flight."""
+    return SandboxConfig(latency_ms=300)
 
 
 def cli(server: SandboxServer, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "UCLOUD_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
-        "UCLOUD_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
-        "UCLOUD_API_BASE_URL": server.base_url,
-    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -275,7 +195,7 @@ def cli(server: SandboxServer, *args: str) -> subprocess.Popen[str]:
             "1",
             *args,
         ],
-        env=env,
+        env=child_env(**env_for(server)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -291,23 +211,23 @@ def wait_for_requests(server: SandboxServer, count: int, limit: float = 15.0) ->
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_then_resume_sends_every_number_exactly_once(
-    slow_sandbox: SandboxServer, tmp_path: Path, signum: int, code: int
+    sandbox: SandboxServer, tmp_path: Path, signum: int, code: int
 ) -> None:
     values = numbers(20000)
     path = numbers_file(tmp_path, values)
     journal = tmp_path / "run.jsonl"
-    proc = cli(slow_sandbox, "-f", str(path), "-c", "2", "--journal", str(journal))
-    wait_for_requests(slow_sandbox, 3)
+    proc = cli(sandbox, "-f", str(path), "-c", "2", "--journal", str(journal))
+    wait_for_requests(sandbox, 3)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == code, err
     assert "stopping" in err
-    first = len(slow_sandbox.messages)
+    first = len(sandbox.messages)
     assert 0 < first < 20000
-    resume = cli(slow_sandbox, "-f", str(path), "-c", "4", "--journal", str(journal))
+    resume = cli(sandbox, "-f", str(path), "-c", "4", "--journal", str(journal))
     out, err = resume.communicate(timeout=60)
     assert resume.returncode == 0, err
-    sent = Counter(m["phone"] for m in slow_sandbox.messages)
+    sent = Counter(m["phone"] for m in sandbox.messages)
     assert set(sent) == set(values) and set(sent.values()) == {1}
 
 
@@ -344,12 +264,11 @@ def test_second_ctrl_c_quits_at_once_and_marks_in_flight_unknown(
 
 
 def test_human_output_shows_ten_session_numbers_and_points_to_q(
-    threaded_fake: FakeUSMS, tmp_path: Path
+    fake: FakeUSMS, tmp_path: Path
 ) -> None:
     path = numbers_file(tmp_path, numbers(12000))
-    human = send(threaded_fake, "-f", str(path))
-    assert human.exit_code == 0, human.stderr
+    human = usms_send(fake.url, "-f", str(path))
     assert human.stdout.count("SessionNo ") == 10
     assert "… and 2 more SessionNos (-q or --json lists them all)" in human.stdout
-    quiet = send(threaded_fake, "-f", str(path), "-q")
+    quiet = usms_send(fake.url, "-f", str(path), "-q")
     assert len(quiet.stdout.split()) == 12

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug import Response
 
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, FakeUSMS, accept, api, creds, run_usms
-
-
-def send(fake: FakeUSMS, *args: str, env: dict[str, str] | None = None, **kw: object):
-    environment = {**creds(), **(env or {})}
-    return run_usms(
-        "send",
-        "--base-url",
-        fake.url,
-        "-t",
-        "UTA1234",
-        "-s",
-        "UCloud",
-        *args,
-        env=environment,
-        **kw,
-    )  # type: ignore[arg-type]
-
+from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, creds, run_usms, usms_send
+from tests.servers.fake_usms import FakeUSMS, accept, api
 
 # ---- the happy path -----------------------------------------------------------------------
 
 
 def test_one_send_prints_the_session_no_and_exits_0(fake: FakeUSMS) -> None:
-    result = send(fake, "-p", "123456", "13800000000")
-    assert result.exit_code == 0, result.stderr
+    result = usms_send(fake.url, "-p", "123456", "13800000000")
     assert fake.count == 1
     form = fake.requests[0]
     assert form["Action"] == "SendUSMSMessage"
@@ -44,14 +25,13 @@ def test_one_send_prints_the_session_no_and_exits_0(fake: FakeUSMS) -> None:
     assert result.stderr == ""
 
 
-def test_user_agent_names_the_tool(fake: FakeUSMS, httpserver) -> None:  # type: ignore[no-untyped-def]
-    send(fake, "13800000000")
-    request, _ = httpserver.log[0]
-    assert request.headers["User-Agent"].startswith("usms-cli/")
+def test_user_agent_names_the_tool(fake: FakeUSMS) -> None:
+    usms_send(fake.url, "13800000000")
+    assert fake.headers[0]["User-Agent"].startswith("usms-cli/")
 
 
 def test_chinese_signature_and_params_are_signed_correctly(fake: FakeUSMS) -> None:
-    result = run_usms(
+    run_usms(
         "send",
         "--base-url",
         fake.url,
@@ -66,7 +46,6 @@ def test_chinese_signature_and_params_are_signed_correctly(fake: FakeUSMS) -> No
         "13800000000",
         env=creds(),
     )
-    assert result.exit_code == 0, result.stderr
     assert fake.requests[0]["SigContent"] == "优刻得"
     assert fake.requests[0]["TemplateParams.1"] == "a&b=c%20+d"
 
@@ -93,8 +72,7 @@ def test_2500_numbers_from_a_messy_file_go_in_3_requests_nothing_lost_or_doubled
             lines.append(f"{number}   # again, duplicated")
     path = tmp_path / "numbers.txt"
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
-    result = send(fake, "-f", str(path), "--json")
-    assert result.exit_code == 0, result.stderr
+    result = usms_send(fake.url, "-f", str(path), "--json")
     assert fake.count == 3
     received = [n for batch in fake.sent for n in batch]  # in arrival order (concurrent)
     assert sorted(received) == sorted(expected) and len(set(received)) == 2500
@@ -108,16 +86,15 @@ def test_2500_numbers_from_a_messy_file_go_in_3_requests_nothing_lost_or_doubled
 
 
 def test_international_numbers_go_on_the_wire_as_cc_number(fake: FakeUSMS) -> None:
-    result = send(fake, "+1 415 555 0100, 0044 20 7123 4567", "(852) 9123 4567")
-    assert result.exit_code == 0, result.stderr
+    usms_send(fake.url, "+1 415 555 0100, 0044 20 7123 4567", "(852) 9123 4567")
     assert fake.sent == [["(1)4155550100", "(44)2071234567", "(852)91234567"]]
 
 
 def test_numbers_from_stdin_and_csv_column(fake: FakeUSMS, tmp_path: Path) -> None:
     csv_file = tmp_path / "people.csv"
     csv_file.write_text('name,mobile\n"Li, Lei",13800000001\nWang,13800000002\n', encoding="utf-8")
-    result = send(
-        fake,
+    usms_send(
+        fake.url,
         "-f",
         "-",
         "-f",
@@ -126,21 +103,18 @@ def test_numbers_from_stdin_and_csv_column(fake: FakeUSMS, tmp_path: Path) -> No
         "mobile",
         input="name,mobile\nZhao,13800000003\n",
     )
-    assert result.exit_code == 0, result.stderr
     assert fake.sent == [["13800000003", "13800000001", "13800000002"]]
 
 
 def test_quiet_prints_only_session_numbers(fake: FakeUSMS) -> None:
     numbers = [f"1390000{i:04d}" for i in range(1500)]
-    result = send(fake, "-q", ",".join(numbers))
-    assert result.exit_code == 0
+    result = usms_send(fake.url, "-q", ",".join(numbers))
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all(line.startswith("sn-") for line in lines)
 
 
 def test_json_is_one_object_with_per_request_details(fake: FakeUSMS) -> None:
-    result = send(fake, "--json", "13800000000", "13800000000")
-    assert result.exit_code == 0
+    result = usms_send(fake.url, "--json", "13800000000", "13800000000")
     report = result.json
     assert report["ok"] is True and report["exit_code"] == 0
     assert report["duplicates_removed"] == 1
@@ -152,19 +126,11 @@ def test_json_is_one_object_with_per_request_details(fake: FakeUSMS) -> None:
     assert request["request_id"] == "req-0001"
 
 
-def test_retcode_as_a_string_is_understood(fake: FakeUSMS) -> None:
-    fake.answer(lambda form: api("0", "ok", SessionNo="sn-str"))
-    result = send(fake, "-q", "13800000000")
-    assert result.exit_code == 0
-    assert result.stdout.strip() == "sn-str"
-
-
 # ---- refusals ----------------------------------------------------------------------------
 
 
 def test_wrong_private_key_exits_1_with_retcode_message_and_hint(fake: FakeUSMS) -> None:
-    result = send(fake, "13800000000", env={"UCLOUD_PRIVATE_KEY": "wrong-key"})
-    assert result.exit_code == 1
+    result = usms_send(fake.url, "13800000000", env={"UCLOUD_PRIVATE_KEY": "wrong-key"}, expect=1)
     assert "RetCode 171" in result.stderr and "Signature VerifyAC Error" in result.stderr
     assert "UCLOUD_PRIVATE_KEY" in result.stderr
     assert "req-0001" in result.stderr
@@ -174,8 +140,7 @@ def test_wrong_private_key_exits_1_with_retcode_message_and_hint(fake: FakeUSMS)
 def test_account_wide_refusal_stops_the_batch(fake: FakeUSMS) -> None:
     fake.answer(lambda form: api(18017, "template not approved"))
     numbers = ",".join(f"1390000{i:04d}" for i in range(2500))
-    result = send(fake, numbers, "--json", "-c", "1")
-    assert result.exit_code == 1
+    result = usms_send(fake.url, numbers, "--json", "-c", "1", expect=1)
     assert fake.count == 1
     statuses = [r["status"] for r in result.json["requests"]]
     assert statuses == ["rejected", "not_sent", "not_sent"]
@@ -185,8 +150,7 @@ def test_account_wide_refusal_stops_the_batch(fake: FakeUSMS) -> None:
 def test_partial_failure_exits_3(fake: FakeUSMS) -> None:
     fake.answer(accept, lambda form: api(18014, "some phone numbers invalid"), accept)
     numbers = ",".join(f"1390000{i:04d}" for i in range(2500))
-    result = send(fake, numbers, "--json", "-c", "1")
-    assert result.exit_code == 3
+    result = usms_send(fake.url, numbers, "--json", "-c", "1", expect=3)
     assert fake.count == 3
     report = result.json
     assert [r["status"] for r in report["requests"]] == ["accepted", "rejected", "accepted"]
@@ -197,106 +161,19 @@ def test_partial_failure_exits_3(fake: FakeUSMS) -> None:
 # ---- never send twice ----------------------------------------------------------------------
 
 
-def test_502_html_page_is_unknown_and_not_resent(fake: FakeUSMS) -> None:
-    fake.answer(
-        lambda form: Response(
-            "<html><h1>502 Bad Gateway</h1></html>", status=502, content_type="text/html"
-        )
-    )
-    result = send(fake, "13800000000")
-    assert result.exit_code == 5
-    assert fake.count == 1
-    assert "UNKNOWN" in result.stderr and "did not resend" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        '{"RetCode": 0, "Sess',
-        "",
-        "null",
-        '["RetCode", 0]',
-        '{"RetCode": "zero"}',
-        "\xff\xfe garbage",
-    ],
-)
-def test_truncated_or_wrong_shaped_answers_are_unknown(fake: FakeUSMS, body: str) -> None:
-    fake.answer(lambda form: Response(body, status=200, content_type="application/json"))
-    result = send(fake, "13800000000", "--json")
-    assert result.exit_code == 5
-    assert fake.count == 1
-    assert result.json["requests"][0]["status"] == "unknown"
-
-
-def test_read_timeout_is_unknown_and_exactly_one_request_is_received(fake: FakeUSMS) -> None:
-    def slow(form: dict[str, str]) -> Response:
-        time.sleep(1.5)
-        return accept(form)
-
-    fake.answer(slow)
-    result = send(fake, "--timeout", "0.3", "13800000000", "13900000000")
-    assert result.exit_code == 5
-    time.sleep(1.3)  # let the slow handler finish; nothing else may arrive
-    assert fake.count == 1
-    assert "read timeout" in result.stderr
-    assert "138****0000" in result.stderr  # says which numbers may have got it (masked)
-
-
-def test_429_is_retried_honouring_retry_after(fake: FakeUSMS) -> None:
-    fake.answer(
-        lambda form: Response("slow down", status=429, headers={"Retry-After": "0"}), accept
-    )
-    result = send(fake, "13800000000")
-    assert result.exit_code == 0, result.stderr
-    assert fake.count == 2
-    assert len(fake.sent) == 1
-
-
 def test_retcode_153_throttled_is_retried(fake: FakeUSMS) -> None:
     fake.answer(lambda form: api(153, "request throttled"), accept)
-    result = send(fake, "13800000000")
-    assert result.exit_code == 0
+    usms_send(fake.url, "13800000000")
     assert fake.count == 2
-
-
-def test_throttled_forever_gives_up_and_says_nothing_was_sent(fake: FakeUSMS) -> None:
-    fake.answer(lambda form: api(153, "request throttled"))
-    result = send(fake, "13800000000")
-    assert result.exit_code == 4
-    assert fake.count == 4
-    assert "was not sent" in result.stderr
-
-
-def test_connection_refused_exits_4_and_nothing_is_sent() -> None:
-    import socket
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    result = run_usms(
-        "send",
-        "--base-url",
-        f"http://127.0.0.1:{port}",
-        "-t",
-        "UTA1",
-        "-s",
-        "XX",
-        "13800000000",
-        env=creds(),
-    )
-    assert result.exit_code == 4
-    assert "connection refused" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 # ---- bad input: exit 2, nothing sent -----------------------------------------------------
 
 
 def test_missing_credentials_exit_2_and_no_request(fake: FakeUSMS) -> None:
-    result = run_usms("send", "--base-url", fake.url, "-t", "UTA1", "-s", "XX", "13800000000")
-    assert result.exit_code == 2
+    result = run_usms(
+        "send", "--base-url", fake.url, "-t", "UTA1", "-s", "XX", "13800000000", expect=2
+    )
     assert "UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY not set" in result.stderr
     assert fake.count == 0
 
@@ -304,8 +181,7 @@ def test_missing_credentials_exit_2_and_no_request(fake: FakeUSMS) -> None:
 def test_invalid_numbers_stop_the_run_naming_file_and_line(fake: FakeUSMS, tmp_path: Path) -> None:
     path = tmp_path / "list.txt"
     path.write_text("13800000000\n\nabc\n1380000\n+999 12345678\n", encoding="utf-8")
-    result = send(fake, "--show-pii", "-f", str(path), "12")
-    assert result.exit_code == 2
+    result = usms_send(fake.url, "--show-pii", "-f", str(path), "12", expect=2)
     assert fake.count == 0
     assert "4 invalid phone numbers" in result.stderr
     assert f"{path}:3: 'abc': contains letters" in result.stderr
@@ -316,15 +192,13 @@ def test_invalid_numbers_stop_the_run_naming_file_and_line(fake: FakeUSMS, tmp_p
 
 def test_at_most_20_invalid_entries_are_listed_then_a_count(fake: FakeUSMS) -> None:
     bad = ",".join(f"bad{i}" for i in range(25))
-    result = send(fake, bad)
-    assert result.exit_code == 2
+    result = usms_send(fake.url, bad, expect=2)
     assert result.stderr.count("contains letters") == 20
     assert "and 5 more invalid entries" in result.stderr
 
 
 def test_skip_invalid_sends_the_valid_ones_and_reports_the_rest(fake: FakeUSMS) -> None:
-    result = send(fake, "--skip-invalid", "13800000000, nope, 13900000000")
-    assert result.exit_code == 0
+    result = usms_send(fake.url, "--skip-invalid", "13800000000, nope, 13900000000")
     assert fake.sent == [["13800000000", "13900000000"]]
     assert "Skipped 1 invalid entry" in result.stdout
     assert "'nope'" in result.stdout
@@ -341,15 +215,16 @@ def test_skip_invalid_sends_the_valid_ones_and_reports_the_rest(fake: FakeUSMS) 
     ],
 )
 def test_bad_options_exit_2_without_sending(fake: FakeUSMS, args: list[str], message: str) -> None:
-    result = send(fake, *args)
-    assert result.exit_code == 2
+    result = usms_send(fake.url, *args, expect=2)
     assert message in result.stderr
     assert fake.count == 0
 
 
 def test_missing_template_exits_2(fake: FakeUSMS) -> None:
-    result = run_usms("send", "--base-url", fake.url, "-s", "XX", "13800000000", env=creds())
-    assert result.exit_code == 2 and "no template" in result.stderr
+    result = run_usms(
+        "send", "--base-url", fake.url, "-s", "XX", "13800000000", env=creds(), expect=2
+    )
+    assert "no template" in result.stderr
 
 
 def test_plain_http_to_a_remote_host_is_refused() -> None:
@@ -363,23 +238,21 @@ def test_plain_http_to_a_remote_host_is_refused() -> None:
         "SS",
         "13800000000",
         env=creds(),
+        expect=2,
     )
-    assert result.exit_code == 2
     assert "https://" in result.stderr
 
 
 def test_invalid_utf8_file_exits_2_naming_it(fake: FakeUSMS, tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes(b"13800000000\n\xe9t\xe9\n")
-    result = send(fake, "-f", str(path))
-    assert result.exit_code == 2
+    result = usms_send(fake.url, "-f", str(path), expect=2)
     assert "latin1.txt" in result.stderr and "UTF-8" in result.stderr
     assert fake.count == 0
 
 
 def test_json_error_is_still_one_object(fake: FakeUSMS) -> None:
-    result = send(fake, "--json", "abc")
-    assert result.exit_code == 2
+    result = usms_send(fake.url, "--json", "abc", expect=2)
     assert result.json["ok"] is False and result.json["exit_code"] == 2
 
 
@@ -392,8 +265,7 @@ def test_dotenv_in_working_directory_provides_credentials(fake: FakeUSMS) -> Non
         "USMS_TEMPLATE_ID=UTDOTENV\n",
         encoding="utf-8",
     )
-    result = run_usms("send", "--base-url", fake.url, "-s", "XX", "13800000000")
-    assert result.exit_code == 0, result.stderr
+    run_usms("send", "--base-url", fake.url, "-s", "XX", "13800000000")
     assert fake.requests[0]["TemplateId"] == "UTDOTENV"
 
 
@@ -404,11 +276,10 @@ def test_environment_beats_dotenv_and_flag_beats_environment(fake: FakeUSMS) -> 
         encoding="utf-8",
     )
     env = {"UCLOUD_PRIVATE_KEY": PRIVATE_KEY, "USMS_TEMPLATE_ID": "UTENV"}
-    result = run_usms("send", "--base-url", fake.url, "13800000000", env=env)
-    assert result.exit_code == 0, result.stderr
+    run_usms("send", "--base-url", fake.url, "13800000000", env=env)
     assert fake.requests[0]["TemplateId"] == "UTENV"
     assert fake.requests[0]["SigContent"] == "DotEnvSig"
-    result = run_usms("send", "--base-url", fake.url, "-t", "UTFLAG", "13800000000", env=env)
+    run_usms("send", "--base-url", fake.url, "-t", "UTFLAG", "13800000000", env=env)
     assert fake.requests[1]["TemplateId"] == "UTFLAG"
 
 
@@ -419,31 +290,34 @@ def test_env_file_option_and_no_interpolation(fake: FakeUSMS, tmp_path: Path) ->
         "USMS_SIG_CONTENT=${HOME}\n",
         encoding="utf-8",
     )
-    result = run_usms(
-        "send", "--env-file", str(env_file), "--base-url", fake.url, "-t", "T", "13800000000"
-    )
-    assert result.exit_code == 0, result.stderr
+    run_usms("send", "--env-file", str(env_file), "--base-url", fake.url, "-t", "T", "13800000000")
     assert fake.requests[0]["SigContent"] == "${HOME}"
 
 
 def test_missing_env_file_is_exit_2(tmp_path: Path) -> None:
     result = run_usms(
-        "send", "--env-file", str(tmp_path / "nope.env"), "-t", "T", "-s", "SS", "13800000000"
+        "send",
+        "--env-file",
+        str(tmp_path / "nope.env"),
+        "-t",
+        "T",
+        "-s",
+        "SS",
+        "13800000000",
+        expect=2,
     )
-    assert result.exit_code == 2 and "nope.env" in result.stderr
+    assert "nope.env" in result.stderr
 
 
 def test_base_url_from_either_environment_name(fake: FakeUSMS) -> None:
     env = {**creds(), "UCLOUD_BASE_URL": fake.url}
-    result = run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env)
-    assert result.exit_code == 0, result.stderr
+    run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env)
     env["UCLOUD_API_BASE_URL"] = "http://127.0.0.1:9"  # the first name wins
-    result = run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env)
-    assert result.exit_code == 4
+    run_usms("send", "-t", "T", "-s", "SS", "13800000000", env=env, expect=4)
 
 
 def test_project_id_is_sent_when_set(fake: FakeUSMS) -> None:
-    send(fake, "13800000000", env={"UCLOUD_PROJECT_ID": "org-abc"})
+    usms_send(fake.url, "13800000000", env={"UCLOUD_PROJECT_ID": "org-abc"})
     assert fake.requests[0]["ProjectId"] == "org-abc"
 
 
@@ -464,7 +338,6 @@ def test_dry_run_sends_nothing_and_works_with_placeholder_keys(fake: FakeUSMS) -
         "1",
         "13800000000",
     )
-    assert result.exit_code == 0
     assert fake.count == 0
     assert "Dry run: nothing was sent." in result.stdout
     assert "Signature=<redacted>" in result.stdout
@@ -472,7 +345,7 @@ def test_dry_run_sends_nothing_and_works_with_placeholder_keys(fake: FakeUSMS) -
 
 def test_dry_run_json_lists_requests_with_redacted_signature(fake: FakeUSMS) -> None:
     numbers = ",".join(f"1390000{i:04d}" for i in range(1001))
-    result = send(fake, "--dry-run", "--offline", "--json", numbers)
+    result = usms_send(fake.url, "--dry-run", "--offline", "--json", numbers)
     report = result.json
     assert report["dry_run"] is True and report["request_count"] == 2
     assert report["requests"][0]["params"]["Signature"] == "<redacted>"
@@ -481,8 +354,7 @@ def test_dry_run_json_lists_requests_with_redacted_signature(fake: FakeUSMS) -> 
     fake.answer(
         lambda form: api(0, "", Data={"Template": "Hi", "Status": 2, "SigContent": "UCloud"})
     )
-    checked = send(fake, "--dry-run", "--json", numbers)
-    assert checked.exit_code == 0, checked.stderr
+    usms_send(fake.url, "--dry-run", "--json", numbers)
     # the read-only checks a real send would fail (issue 13 #6); nothing sent
     actions = [form["Action"] for form in fake.requests]
     assert actions == ["QueryUSMSTemplate", "QueryUSMSSignature"]
@@ -490,7 +362,7 @@ def test_dry_run_json_lists_requests_with_redacted_signature(fake: FakeUSMS) -> 
 
 def test_private_key_and_signature_never_appear_even_verbose(fake: FakeUSMS) -> None:
     fake.answer(lambda form: api(171, "Signature VerifyAC Error"))
-    result = send(fake, "-v", "13800000000")
+    result = usms_send(fake.url, "-v", "13800000000", expect=1)
     everything = result.stdout + result.stderr
     assert PRIVATE_KEY not in everything
     assert fake.requests[0]["Signature"] not in everything
@@ -499,6 +371,5 @@ def test_private_key_and_signature_never_appear_even_verbose(fake: FakeUSMS) -> 
 
 
 def test_no_flag_takes_the_private_key() -> None:
-    result = run_usms("send", "--private-key", "x", "13800000000")
-    assert result.exit_code == 2
+    result = run_usms("send", "--private-key", "x", "13800000000", expect=2)
     assert "No such option" in result.stderr

@@ -1,8 +1,9 @@
-"""A raw TCP server on 127.0.0.1 for tests that need byte-level control over the answer.
+"""A raw TCP server on loopback for tests that need byte-level control over the answer.
 
 Each test supplies a *behaviour*: a function that gets a :class:`Conn` (the socket, plus the
 request already read in full unless ``read_request=False``) and writes whatever bytes it likes,
 sleeps, or closes early. The server counts connections and complete requests and keeps them.
+With ``tls=`` it speaks HTTPS (handshake failures are kept), with ``host="::1"`` IPv6.
 
 Everything is bounded: sockets have timeouts, the accept loop ends after ``lifetime`` seconds,
 and :meth:`RawServer.stop` (or leaving the ``with`` block) wakes any behaviour that is waiting
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -155,12 +157,15 @@ class RawServer:
 
     behaviour: Behaviour
     read_request: bool = True
+    host: str = "127.0.0.1"
+    tls: ssl.SSLContext | None = None
     io_timeout: float = 5.0
     lifetime: float = 30.0
     connections: int = 0
     requests: list[RawRequest] = field(default_factory=list)
     bytes_sent: int = 0
     errors: list[BaseException] = field(default_factory=list)
+    handshake_failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
     _listener: socket.socket | None = None
@@ -174,7 +179,9 @@ class RawServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        scheme = "https" if self.tls is not None else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}/"
 
     @property
     def count(self) -> int:
@@ -183,9 +190,10 @@ class RawServer:
             return len(self.requests)
 
     def start(self) -> RawServer:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
+        listener.bind((self.host, 0))
         listener.listen(16)
         listener.settimeout(0.05)
         self._listener = listener
@@ -214,6 +222,16 @@ class RawServer:
             worker.start()
 
     def _serve(self, sock: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                with self.lock:
+                    self.handshake_failures.append(repr(exc))
+                sock.close()
+                return
+            with self.lock:
+                self._socks.append(sock)
         try:
             request = read_request(sock) if self.read_request else None
             if self.read_request and request is None:
@@ -256,15 +274,6 @@ class RawServer:
         self.stop()
 
 
-def closed_port() -> int:
-    """A loopback port with nothing listening (bound once, then released)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe.bind(("127.0.0.1", 0))
-    port = int(probe.getsockname()[1])
-    probe.close()
-    return port
-
-
 # ---- behaviours shared by several test files -----------------------------------------------
 
 
@@ -273,6 +282,15 @@ def hang(seconds: float = 15.0) -> Behaviour:
 
     def behaviour(conn: Conn) -> None:
         conn.hang(seconds)
+
+    return behaviour
+
+
+def constant(data: bytes) -> Behaviour:
+    """Answer every request with the same bytes."""
+
+    def behaviour(conn: Conn) -> None:
+        conn.send(data)
 
     return behaviour
 
@@ -296,5 +314,30 @@ def trickle_head(
                 return
             conn.hang(every)
         conn.send(b"\r\n" + rest)
+
+    return behaviour
+
+
+def scripted(*answers: bytes) -> Behaviour:
+    """The n-th request gets the n-th answer; the last one repeats."""
+
+    def behaviour(conn: Conn) -> None:
+        conn.send(answers[min(conn.index, len(answers) - 1)])
+
+    return behaviour
+
+
+def verifying(public_key: str, private_key: str, session_no: str = "sn-verified") -> Behaviour:
+    """Check the Signature like the real API: accept with ``session_no``, or RetCode 171/172."""
+    from usms_cli.core.signing import verify
+
+    def behaviour(conn: Conn) -> None:
+        form = conn.request.form if conn.request is not None else {}
+        if form.get("PublicKey") != public_key:
+            conn.send(usms_json({"RetCode": 172, "Message": "user does not exist"}))
+        elif not verify(form, private_key):
+            conn.send(usms_json({"RetCode": 171, "Message": "Signature VerifyAC Error"}))
+        else:
+            conn.send(accepted(session_no))
 
     return behaviour

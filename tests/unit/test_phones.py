@@ -127,8 +127,23 @@ def test_normalize_invalid(raw: str, reason: str) -> None:
     assert "Traceback" not in str(caught.value)
 
 
-def test_invalid_phone_is_a_value_error() -> None:
-    assert issubclass(InvalidPhone, ValueError)
+@pytest.mark.parametrize(
+    ("pasted", "shown"),
+    [
+        ("138\u200b00000000", "'138\\u200b00000000'"),  # a zero-width space from a web page
+        ("\u202e13800000000", "'\\u202e13800000000'"),  # a right-to-left override
+        ("138\u00ad00000000", "'138\\xad00000000'"),  # a soft hyphen
+    ],
+)
+def test_an_invisible_character_in_a_number_is_shown_in_the_error(pasted: str, shown: str) -> None:
+    """The number looks right on screen and is refused anyway: the message must make the
+    character visible, or the user cannot tell what to fix (and a right-to-left override must
+    not reorder the line it is printed in)."""
+    recipients = collect([Entry(pasted, "list.txt", 3)])
+    assert recipients.numbers == [] and recipients.invalid_count == 1
+    (invalid,) = recipients.invalid
+    assert invalid.describe().startswith(f"list.txt:3: {shown}: not a phone number")
+    assert not any(ch in invalid.describe() for ch in "\u200b\u202e\u00ad")
 
 
 def test_country_codes_form_a_prefix_code() -> None:
