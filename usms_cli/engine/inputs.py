@@ -1,4 +1,10 @@
-"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser)."""
+"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser).
+
+Every input is bounded, so an endless or absurd one (``/dev/zero``, a 50 MB line) is refused
+within a second with flat memory: a numbers file at :data:`MAX_LINE` characters per line, a
+CSV file (``--csv``, or ``-f`` of a ``.csv`` / with ``--column``) at :data:`MAX_CSV_LINE`
+per line and ``--csv`` at :data:`MAX_CSV_BYTES` in all.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,21 @@ from pathlib import Path
 from typing import IO
 
 from usms_cli.core.errors import InputError
-from usms_cli.core.phones import InvalidPhone, Parsed, parse_argument, parse_block, parse_csv_lines
+from usms_cli.core.phones import (
+    MAX_LINE,
+    InvalidPhone,
+    Parsed,
+    parse_argument,
+    parse_block,
+    parse_csv_lines,
+)
 
 STDIN = "-"
+MAX_CSV_LINE = 1 << 20
+"""1 MiB per line of a CSV file (bytes for ``--csv``, characters for ``-f``; a cell stops at
+128 KiB already: csv.field_size_limit)."""
+MAX_CSV_BYTES = 256 << 20
+"""Bytes in a ``--csv`` file (about four million rows; it is read into memory)."""
 
 
 def gather(
@@ -46,7 +64,8 @@ def gather(
 
 
 def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
-    """The whole content of a file (``-`` is stdin) and how to name it in messages."""
+    """The whole content of a CSV file (``-`` is stdin) and how to name it in messages; an
+    InputError past MAX_CSV_BYTES in all or MAX_CSV_LINE on a line."""
     if name == STDIN:
         if stdin is None:
             import sys
@@ -56,12 +75,44 @@ def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
     else:
         source, handle = name, _open(Path(name))
     try:
-        return handle.read(), source
+        return _bounded_read(handle, source), source
     except OSError as exc:
         raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
     finally:
         if handle is not stdin:
             handle.close()
+
+
+def _bounded_read(handle: IO[bytes], source: str) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    lines = 0  # complete lines before this chunk
+    unfinished = 0  # bytes of the line the previous chunk ended in
+    while chunk := handle.read(1 << 20):
+        lengths = [len(piece) for piece in chunk.split(b"\n")]
+        lengths[0] += unfinished
+        if max(lengths) > MAX_CSV_LINE:
+            where = lines + next(i for i, n in enumerate(lengths) if n > MAX_CSV_LINE) + 1
+            raise _too_long(source, where, "1 MiB")
+        lines += len(lengths) - 1
+        unfinished = lengths[-1]
+        total += len(chunk)
+        if total > MAX_CSV_BYTES:
+            raise InputError(
+                f"{source}: larger than {MAX_CSV_BYTES >> 20} MiB, more than usms sends in one "
+                "run; nothing was sent",
+                hint="split it into smaller files and send them one after another",
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_long(source: str, line: int, limit: str) -> InputError:
+    return InputError(
+        f"{source}: line {line:,} is longer than {limit}; not a list of recipients; "
+        "nothing was sent",
+        hint="check that this is the file you meant",
+    )
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -78,10 +129,14 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
+    """Lines of a CSV file, each at most MAX_CSV_LINE characters."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
     number = 0
     try:
-        for number, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
+        while line := text.readline(MAX_CSV_LINE + 1):
+            number += 1
+            if len(line) > MAX_CSV_LINE:
+                raise _too_long(source, number, "1 MiB")
             yield line
     except UnicodeDecodeError:
         raise InputError(
@@ -116,6 +171,8 @@ def _blocks(binary: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
             cut = chunk.rfind("\n") + 1
             if cut == 0:
                 carry = chunk
+                if len(carry) > MAX_LINE:
+                    raise _too_long(source, first_line, f"{MAX_LINE:,} characters")
                 continue
             block, carry = chunk[:cut], chunk[cut:]
             yield first_line, block
