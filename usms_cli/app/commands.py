@@ -66,6 +66,7 @@ def run_send(
     confirm_above: int | None = None,
     yes: bool = False,
     allow_outside_hours: bool = False,
+    wait_lock: float = 0.0,
 ) -> ExitCode:
     """``usms send``: one template to a list of numbers (SendUSMSMessage), or with ``csv_file``
     personalised params per row (SendBatchUSMSMessage)."""
@@ -106,7 +107,7 @@ def run_send(
     if wait:
         _check_wait(wait_timeout, wait_interval, "--wait-timeout", "--wait-interval")
     options = _SendOptions(
-        flags, env_file, verbose, concurrency, rate, journal, resend_unknown, failed_out
+        flags, env_file, verbose, concurrency, rate, journal, resend_unknown, failed_out, wait_lock
     )
     with _maybe_sandbox(sandbox, output) as server:
         if server is not None:
@@ -151,6 +152,7 @@ class _SendOptions:
     journal: Path | None
     resend_unknown: bool
     failed_out: Path | None
+    wait_lock: float = 0.0
 
 
 @dataclass
@@ -518,26 +520,34 @@ def _deliver(
         to_send, done, held, writer = _open_journal(output, options.journal, job, options)
     plan = job.plan(to_send)
     control = Control()
-    with (
-        _signals_stop(control, output),
-        output.progress(-(-len(plan.items) // plan.size)) as advance,
-    ):
-        report = send(
-            client,
-            job.message,
-            job.recipients,
-            *keys,
-            concurrency=options.concurrency,
-            journal=writer,
-            control=control,
-            progress=advance,
-            plan=plan,
-        )
+    try:
+        with (
+            _signals_stop(control, output),
+            output.progress(-(-len(plan.items) // plan.size)) as advance,
+        ):
+            report = send(
+                client,
+                job.message,
+                job.recipients,
+                *keys,
+                concurrency=options.concurrency,
+                journal=writer,
+                control=control,
+                progress=advance,
+                plan=plan,
+            )
+    finally:
+        if writer is not None:
+            writer.close()
     report.previously_accepted = done
     report.held_back = held
     report.columns = job.columns
     if writer is not None:
-        writer.close()
+        from usms_cli.engine.journal import failure_report
+
+        failure = failure_report(writer)
+        if failure is not None:
+            output.error(*failure)
     if options.failed_out is not None:
         if job.table is None:
             _write_failed_out(options.failed_out, report)
@@ -555,7 +565,9 @@ def _open_journal(
     from usms_cli import __version__
     from usms_cli.engine import journal as journal_module
 
-    state = journal_module.load(path, job.message, job.columns)
+    state, writer = journal_module.open_run(
+        path, job.message, job.columns, tool=f"usms-cli/{__version__}", wait_lock=options.wait_lock
+    )
     if state.torn_last_line:
         output.warn(
             f"{path}: the last line is incomplete (an earlier run was killed while "
@@ -569,8 +581,8 @@ def _open_journal(
             f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
             "run; not sending them again."
         )
-    writer = journal_module.Writer(path, job.message, job.columns)
-    writer.run(f"usms-cli/{__version__}")
+    if not to_send:  # said even with -q: the run is over before it starts
+        output.err.line(f"usms: {journal_module.nothing_left(done, held)}")
     return to_send, done, held, writer
 
 

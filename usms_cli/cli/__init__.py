@@ -265,6 +265,16 @@ def send(
             show_default=False,
         ),
     ] = None,
+    wait_lock: Annotated[
+        float,
+        typer.Option(
+            "--wait-lock",
+            metavar="SECONDS",
+            min=0,
+            help="With --journal: when another usms run holds the journal, wait up to this "
+            "long for it (default: exit 2 at once).",
+        ),
+    ] = 0.0,
     resend_unknown: Annotated[
         bool,
         typer.Option(
@@ -415,6 +425,7 @@ def send(
             confirm_above=confirm_above,
             yes=yes,
             allow_outside_hours=allow_outside_hours,
+            wait_lock=wait_lock,
         )
 
     _finish(output, run, debug=debug)

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from usms_cli.engine.client import ApiResult, Client
     from usms_cli.engine.journal import Writer
 
+# Why the rest of a batch is not sent when the journal cannot be written.
+JOURNAL_STOP = "not sent: the journal could not be written"
+
 # What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
 _SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
@@ -106,6 +109,7 @@ class SendReport:
     previously_accepted: list[str] = field(default_factory=list)  # skipped: journal says sent
     held_back: list[str] = field(default_factory=list)  # skipped: journal says unknown
     columns: list[str] | None = None  # a CSV batch: how its columns were mapped
+    journal_failure: str | None = None  # why the journal could not be written (a full disk)
 
     def refused(self) -> list[tuple[str, str, int]]:
         """``(phone, reason, request index)`` of every phone the API refused by name."""
@@ -150,7 +154,8 @@ class SendReport:
         if "accepted" in statuses:
             return ExitCode.PARTIAL
         if statuses == {"not_sent"}:
-            return ExitCode.UNREACHABLE
+            # Nothing went out because the journal could not be written: not the API's fault.
+            return ExitCode.USAGE if self.journal_failure else ExitCode.UNREACHABLE
         return ExitCode.REJECTED
 
 
@@ -292,6 +297,12 @@ def send(
     next_write = 0
     stop_reason: str | None = None
 
+    def journal_failed() -> None:
+        """The journal cannot be written (a full disk): send nothing more, let the requests
+        in flight finish; their outcomes stay in the report and in ``journal.unrecorded``."""
+        nonlocal stop_reason
+        stop_reason = stop_reason or JOURNAL_STOP
+
     def finish(index: int, result: ApiResult) -> None:
         nonlocal next_write
         refused: dict[str, str] = {}
@@ -304,7 +315,7 @@ def send(
             outcome = done.pop(next_write)
             if journal is not None and outcome.result is not None:
                 r = outcome.result
-                journal.result(
+                recorded = journal.result(
                     ids.get(next_write) or chunk_id(message_fp, next_write),
                     outcome.index,
                     outcome.numbers,
@@ -316,6 +327,8 @@ def send(
                     r.error,
                     refused=outcome.refused,
                 )
+                if not recorded:
+                    journal_failed()
             report.requests.append(outcome)
             if progress is not None:
                 progress(outcome, total)
@@ -336,7 +349,10 @@ def send(
                 form = signed_params(plan.build(pieces[index]), public_key, private_key)
                 if journal is not None:
                     ids[index] = chunk_id(message_fp, index)
-                    journal.sending(ids[index], index + 1, phones_of[index])
+                    if not journal.sending(ids[index], index + 1, phones_of[index]):
+                        journal_failed()
+                        finish(index, ApiResult("not_sent", error=stop_reason, skipped=True))
+                        continue
                 in_flight.add(index)
                 tasks.put((index, form))
             if not in_flight and (next_dispatch >= total or control.stop_signal is not None):
@@ -371,4 +387,6 @@ def send(
         tasks.put(None)
     if control.stop_signal is not None:
         report.interrupted_by = control.stop_signal
+    if journal is not None:
+        report.journal_failure = journal.failure
     return report
