@@ -313,6 +313,53 @@ def test_a_valid_journal_still_resumes(fake: FakeUSMS, tmp_path: Path) -> None:
     assert again.exit_code == 0 and fake.count == before + 1
 
 
+# ---- 3. no output overwrites another file of the run ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--journal", "j.jsonl", "--failed-out", "j.jsonl"),
+        ("--journal", "j.jsonl", "--failed-out", "./sub/../j.jsonl"),
+        ("--journal", "j.jsonl", "--report-dotenv", "j.jsonl"),
+        ("--failed-out", "out.txt", "--report-dotenv", "out.txt"),
+        ("--journal", "numbers.txt"),
+        ("--failed-out", "numbers.txt"),
+        ("--report-dotenv", "numbers.txt"),
+        ("--journal", "link.jsonl", "--failed-out", "j.jsonl"),
+    ],
+)
+def test_two_paths_of_one_run_naming_one_file_are_exit_2(
+    fake: FakeUSMS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    values = numbers(10)
+    path = numbers_file(tmp_path, values)
+    journal = tmp_path / "j.jsonl"
+    assert send(fake, "-f", "numbers.txt", "--journal", "j.jsonl").exit_code == 0
+    os.link(journal, tmp_path / "link.jsonl")
+    kept = {p: p.read_bytes() for p in (path, journal)}
+    before = fake.count
+    result = send(fake, "-f", "numbers.txt", *options)
+    assert result.exit_code == 2, result.stderr
+    assert "same file" in result.stderr
+    assert fake.count == before
+    assert {p: p.read_bytes() for p in kept} == kept
+
+
+def test_failed_out_naming_the_csv_input_is_exit_2(fake: FakeUSMS, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone,code\n13800000000,1\n", encoding="utf-8")
+    before = rows.read_bytes()
+    result = run_usms(
+        "send", "--base-url", fake.url, "-t", "UTA1", "-s", "Acme", "--csv", str(rows),
+        "--failed-out", str(rows), env=creds(),
+    )  # fmt: skip
+    assert result.exit_code == 2 and "same file" in result.stderr, result.stderr
+    assert rows.read_bytes() == before and fake.count == 0
+
+
 # ---- 4. a full disk ---------------------------------------------------------------------
 
 
@@ -403,11 +450,30 @@ def test_journal_full_while_requests_are_in_flight(
     assert set(counts) == set(values) and set(counts.values()) == {1}
 
 
-# ---- 14. a journal is private ----------------------------------------------
+# ---- 14. files holding numbers are private ----------------------------------------------
 
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_journal_failed_out_and_dotenv_are_created_0600(fake: FakeUSMS, tmp_path: Path) -> None:
+    os.umask(0o022)
+    journal, failed, dotenv = tmp_path / "j.jsonl", tmp_path / "f.txt", tmp_path / "r.env"
+    for existing in (failed, dotenv):
+        existing.write_text("old\n")
+        existing.chmod(0o644)
+    result = send(
+        fake, "13800000000", "--journal", str(journal), "--failed-out", str(failed),
+        "--report-dotenv", str(dotenv),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert {p.name: _mode(p) for p in (journal, failed, dotenv)} == {
+        "j.jsonl": 0o600,
+        "f.txt": 0o600,
+        "r.env": 0o600,
+    }
+    assert "USMS_EXIT_CODE=0" in dotenv.read_text()
 
 
 def test_an_old_0644_journal_becomes_0600(fake: FakeUSMS, tmp_path: Path) -> None:
@@ -418,7 +484,7 @@ def test_an_old_0644_journal_becomes_0600(fake: FakeUSMS, tmp_path: Path) -> Non
     assert _mode(journal) == 0o600
 
 
-# ---- issue 13: nothing left to send ------------------------------
+# ---- issue 13: nothing left to send, an empty --failed-out ------------------------------
 
 
 def test_a_resume_with_nothing_left_says_so_even_with_q(fake: FakeUSMS, tmp_path: Path) -> None:
@@ -428,6 +494,31 @@ def test_a_resume_with_nothing_left_says_so_even_with_q(fake: FakeUSMS, tmp_path
     assert again.exit_code == 0
     assert "nothing to send: all 2 numbers were accepted in an earlier run" in again.stderr
     assert again.stdout == "" and fake.count == 1
+
+
+def test_failed_out_is_empty_when_everything_was_accepted(fake: FakeUSMS, tmp_path: Path) -> None:
+    failed = tmp_path / "failed.txt"
+    assert send(fake, "13800000000", "--failed-out", str(failed)).exit_code == 0
+    assert failed.exists() and failed.read_bytes() == b""
+
+
+def test_csv_failed_out_is_empty_when_every_row_was_accepted(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone,code\n13800000000,1\n13800000001,2\n", encoding="utf-8")
+    failed = tmp_path / "failed.csv"
+    failed.write_text("stale\n")
+    env = {
+        "UCLOUD_PUBLIC_KEY": DEFAULT_PUBLIC_KEY,
+        "UCLOUD_PRIVATE_KEY": DEFAULT_PRIVATE_KEY,
+        "UCLOUD_API_BASE_URL": sandbox.base_url,
+        "USMS_TEMPLATE_ID": "UTSANDBOX1",
+        "USMS_SIG_CONTENT": "USMSSandbox",
+    }
+    result = run_usms("send", "--csv", str(rows), "--failed-out", str(failed), env=env)
+    assert result.exit_code == 0, result.stderr
+    assert failed.read_bytes() == b""
 
 
 # ---- the loader never crashes (hypothesis) ----------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ParamSpec
 
 from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.engine.inputs import OutputPathError
 from usms_cli.output import ci
 from usms_cli.output.render import Output
 
@@ -33,6 +34,8 @@ def reported(func: Callable[P, ExitCode]) -> Callable[P, ExitCode]:
         output.keep_report = wanted
         try:
             code = func(*args, **kwargs)
+        except OutputPathError:
+            raise  # writing the reports could overwrite another file of the run
         except UsmsError as exc:
             if wanted:
                 payload = {"ok": False, "exit_code": int(exc.exit_code), "error": exc.message}

@@ -70,6 +70,10 @@ def run_send(
 ) -> ExitCode:
     """``usms send``: one template to a list of numbers (SendUSMSMessage), or with ``csv_file``
     personalised params per row (SendBatchUSMSMessage)."""
+    from usms_cli.engine.inputs import check_paths
+
+    outputs = {"--journal": journal, "--failed-out": failed_out, "--report-dotenv": report_dotenv}
+    check_paths(outputs, {"-f": files, "--csv": [csv_file]})
     output.add_masks(params)
     settings = _settings(flags, env_file)
     table: Table | None = None
@@ -698,7 +702,7 @@ def _write_failed_out(path: Path, report: Any) -> None:
     if unknown:
         lines.append("# outcome UNKNOWN (may already have the message), not resent by -f:")
         lines.extend(f"# {number}" for number in unknown)
-    _write_text(path, "\n".join(lines) + "\n")
+    _write_text(path, "\n".join(lines) + "\n" if len(lines) > 1 else "")  # empty: all accepted
 
 
 def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Table) -> None:
@@ -716,7 +720,10 @@ def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Ta
             unknown += len(rows)
         else:
             failed.extend(row for row in rows if row.phone in outcome.refused)
-    _write_text(path, format_rows(table.header, failed, bom=table.bom))
+    everything_accepted = not failed and not unknown
+    _write_text(
+        path, "" if everything_accepted else format_rows(table.header, failed, bom=table.bom)
+    )
     if unknown:
         output.warn(
             f"--failed-out {path}: {plural(unknown, 'row')} with an UNKNOWN outcome left out "

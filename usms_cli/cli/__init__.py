@@ -290,7 +290,8 @@ def send(
             metavar="FILE",
             dir_okay=False,
             help="Write the numbers not accepted to FILE, one per line, ready for -f "
-            "(with --csv: the rows not accepted, same header, ready for --csv).",
+            "(with --csv: the rows not accepted, same header, ready for --csv); an empty "
+            "file when every number was accepted.",
             show_default=False,
         ),
     ] = None,

@@ -1,4 +1,5 @@
-"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser).
+"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser),
+and checking that no file a send writes is one of its inputs or another of its outputs.
 
 Every input is bounded, so an endless or absurd one (``/dev/zero``, a 50 MB line) is refused
 within a second with flat memory: a numbers file at :data:`MAX_LINE` characters per line, a
@@ -12,7 +13,8 @@ import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterable, Iterator
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +34,61 @@ MAX_CSV_LINE = 1 << 20
 128 KiB already: csv.field_size_limit)."""
 MAX_CSV_BYTES = 256 << 20
 """Bytes in a ``--csv`` file (about four million rows; it is read into memory)."""
+
+
+class OutputPathError(InputError):
+    """An output path of a send that must not be written: it is another file of the run, or
+    a device. Raised before anything is read, sent or written."""
+
+
+def check_paths(
+    outputs: Mapping[str, Path | None], inputs: Mapping[str, Sequence[str | None]]
+) -> None:
+    """Refuse outputs (``{option: path}``) that are devices, or the same file as another
+    output or an input (``{option: [paths]}``; ``-`` is stdin, never a clash): compared by
+    resolved path and, for files that exist, by device and inode (hard links, symlinks,
+    ``a/../b``)."""
+    seen: list[tuple[str, str, object]] = []
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        info = _stat(path)
+        if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+            raise OutputPathError(
+                f"{option} {path}: is a device, not a file; nothing was sent",
+                hint=f"give {option} a file of its own",
+            )
+        seen.append((option, str(path), _identity(path, info)))
+    written = len(seen)
+    for option, names in inputs.items():
+        for name in names:
+            if name is not None and name != STDIN:
+                path = Path(name)
+                seen.append((f"the input file {option}", name, _identity(path, _stat(path))))
+    for i, (first, first_path, first_id) in enumerate(seen[:written]):
+        for second, _, second_id in seen[i + 1 :]:
+            if first_id == second_id:
+                raise OutputPathError(
+                    f"{first} and {second} name the same file ({first_path}); it would be "
+                    "overwritten; nothing was sent",
+                    hint="give every output its own file",
+                )
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _identity(path: Path, info: os.stat_result | None) -> object:
+    if info is not None:
+        return (info.st_dev, info.st_ino)
+    try:
+        return str(path.resolve(strict=False))
+    except (OSError, RuntimeError):
+        return str(path.absolute())
 
 
 def gather(
