@@ -72,9 +72,9 @@ def run_send(
     personalised params per row (SendBatchUSMSMessage)."""
     from usms_cli.engine.inputs import check_paths
 
+    output.add_masks(params)
     outputs = {"--journal": journal, "--failed-out": failed_out, "--report-dotenv": report_dotenv}
     check_paths(outputs, {"-f": files, "--csv": [csv_file]})
-    output.add_masks(params)
     settings = _settings(flags, env_file)
     table: Table | None = None
     if csv_file is not None:
