@@ -136,7 +136,7 @@ def test_a_broken_line_in_the_middle_is_refused_naming_the_line(tmp_path: Path) 
     text = path.read_text(encoding="utf-8").splitlines()
     text.insert(1, "not json")
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="line 2 is not a journal record"):
+    with pytest.raises(ConfigError, match="line 2: not a journal record"):
         load(path, MESSAGE)
 
 
@@ -152,7 +152,7 @@ def test_records_without_a_run_header_are_not_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     record = {"event": "request", "id": "x", "status": "accepted", "numbers": [A]}
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="no run header"):
+    with pytest.raises(ConfigError, match="no run header|cannot be trusted"):
         load(path, MESSAGE)
 
 

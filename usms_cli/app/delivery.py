@@ -15,11 +15,17 @@ if TYPE_CHECKING:
     from usms_cli.core.csvbatch import Table
     from usms_cli.core.results import SendReport
     from usms_cli.engine.client import Client
+    from usms_cli.engine.sender import Recorder
     from usms_cli.output.console import Output
 
 
 def deliver(
-    output: Output, job: Job, keys: tuple[str, str], client: Client, options: SendRequest
+    output: Output,
+    job: Job,
+    keys: tuple[str, str],
+    client: Client,
+    options: SendRequest,
+    recorder: Recorder | None = None,
 ) -> SendReport:
     """Send (journal, signals, progress bar), then write --failed-out."""
     from usms_cli.engine.sender import Control, send
@@ -32,26 +38,35 @@ def deliver(
         to_send, done, held, writer = _open_journal(output, options.journal, job, options)
     plan = job.plan(to_send)
     control = Control()
-    with (
-        _signals_stop(control, output),
-        output.progress(-(-len(plan.items) // plan.size)) as advance,
-    ):
-        report = send(
-            client,
-            job.message,
-            job.recipients,
-            *keys,
-            concurrency=options.concurrency,
-            journal=writer,
-            control=control,
-            progress=advance,
-            plan=plan,
-        )
+    try:
+        with (
+            _signals_stop(control, output),
+            output.progress(-(-len(plan.items) // plan.size)) as advance,
+        ):
+            report = send(
+                client,
+                job.message,
+                job.recipients,
+                *keys,
+                concurrency=options.concurrency,
+                journal=writer,
+                control=control,
+                progress=advance,
+                plan=plan,
+                recorder=recorder,
+            )
+    finally:
+        if writer is not None:
+            writer.close()
     report.previously_accepted = done
     report.held_back = held
     report.columns = job.columns
     if writer is not None:
-        writer.close()
+        from usms_cli.engine.journal import failure_report
+
+        failure = failure_report(writer)
+        if failure is not None:
+            output.error(*failure)
     if options.failed_out is not None:
         if job.table is None:
             _write_failed_out(options.failed_out, report)
@@ -67,7 +82,9 @@ def _open_journal(
     from usms_cli import __version__
     from usms_cli.engine import journal as journal_module
 
-    state = journal_module.load(path, job.message, job.columns)
+    state, writer = journal_module.open_run(
+        path, job.message, job.columns, tool=f"usms-cli/{__version__}", wait_lock=options.wait_lock
+    )
     if state.torn_last_line:
         output.warn(
             f"{path}: the last line is incomplete (an earlier run was killed while "
@@ -81,8 +98,8 @@ def _open_journal(
             f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
             "run; not sending them again."
         )
-    writer = journal_module.Writer(path, job.message, job.columns)
-    writer.run(f"usms-cli/{__version__}")
+    if not to_send:  # said even with -q: the run is over before it starts
+        output.err.line(f"usms: {journal_module.nothing_left(done, held)}")
     return to_send, done, held, writer
 
 
@@ -139,7 +156,7 @@ def _write_failed_out(path: Path, report: Any) -> None:
     if unknown:
         lines.append("# outcome UNKNOWN (may already have the message), not resent by -f:")
         lines.extend(f"# {number}" for number in unknown)
-    _write_text(path, "\n".join(lines) + "\n")
+    _write_text(path, "\n".join(lines) + "\n" if len(lines) > 1 else "")  # empty: all accepted
 
 
 def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Table) -> None:
@@ -157,7 +174,10 @@ def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Ta
             unknown += len(rows)
         else:
             failed.extend(row for row in rows if row.phone in outcome.refused)
-    _write_text(path, format_rows(table.header, failed, bom=table.bom))
+    everything_accepted = not failed and not unknown
+    _write_text(
+        path, "" if everything_accepted else format_rows(table.header, failed, bom=table.bom)
+    )
     if unknown:
         output.warn(
             f"--failed-out {path}: {plural(unknown, 'row')} with an UNKNOWN outcome left out "

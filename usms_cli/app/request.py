@@ -38,6 +38,7 @@ class SendRequest:
     concurrency: int = DEFAULT_CONCURRENCY
     rate: float | None = None
     journal: Path | None = None
+    wait_lock: float = 0.0  # with --journal: wait this long for another run that holds it
     resend_unknown: bool = False
     failed_out: Path | None = None
     # safety

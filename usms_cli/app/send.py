@@ -62,9 +62,16 @@ def send(
     """Send ``request``. ``on_sent`` sees the result after sending and before waiting for
     receipts, so a person reads the SessionNos while usms waits."""
     from usms_cli.app.sandbox import sandbox_for
+    from usms_cli.engine.inputs import check_paths
 
     request.validate()
     console.add_masks(request.params)
+    outputs = {
+        "--journal": request.journal,
+        "--failed-out": request.failed_out,
+        "--report-dotenv": request.report_dotenv,
+    }
+    check_paths(outputs, {"-f": list(request.files), "--csv": [request.csv_file]})
     settings = resolve(request.connection, env)
     recipients, table = read_job(console, request)
     emit_warnings(console, settings)

@@ -253,6 +253,17 @@ def send(
             rich_help_panel="Big batches",
         ),
     ] = None,
+    wait_lock: Annotated[
+        float,
+        typer.Option(
+            "--wait-lock",
+            metavar="SECONDS",
+            min=0,
+            help="With --journal: when another usms run holds the journal, wait up to this "
+            "long for it (default: exit 2 at once).",
+            rich_help_panel="Big batches",
+        ),
+    ] = 0.0,
     resend_unknown: Annotated[
         bool,
         typer.Option(
@@ -269,7 +280,8 @@ def send(
             metavar="FILE",
             dir_okay=False,
             help="Write the numbers not accepted to FILE, one per line, ready for -f "
-            "(with --csv: the rows not accepted, same header, ready for --csv).",
+            "(with --csv: the rows not accepted, same header, ready for --csv); an empty "
+            "file when every number was accepted.",
             show_default=False,
             rich_help_panel="Big batches",
         ),
@@ -433,6 +445,7 @@ def send(
         concurrency=concurrency,
         rate=rate,
         journal=journal,
+        wait_lock=wait_lock,
         resend_unknown=resend_unknown,
         failed_out=failed_out,
         dry_run=dry_run,
@@ -494,7 +507,10 @@ def run_send(output: "Output", request: "SendRequest", *, debug: bool) -> NoRetu
         return result
 
     def on_error(exc: UsmsError) -> None:
-        if reports:
+        from usms_cli.engine.inputs import OutputPathError
+
+        # writing the reports could overwrite another file of the run
+        if reports and not isinstance(exc, OutputPathError):
             payload = {"ok": False, "exit_code": int(exc.exit_code), "error": exc.message}
             ci_reports.write_reports(output, payload, env.environ, request.report_dotenv)
 

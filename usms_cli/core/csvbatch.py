@@ -16,6 +16,7 @@ import base64
 import csv
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -30,9 +31,15 @@ if TYPE_CHECKING:
     from usms_cli.core.plan import RequestPlan
     from usms_cli.core.results import ApiResult
 
+MAX_COLUMNS = 1024
+"""Columns in a ``--csv`` header: far more than any export of recipients has."""
+MAX_PARAM_COLUMNS = 127
+"""Param columns: a template is at most 500 characters and ``{1}``…``{9}`` take 3 of them,
+``{10}``… 4, so no template has more than 127 variables."""
 DEFAULT_PHONE_COLUMN = "phone"
 DEFAULT_USER_ID_COLUMN = "user_id"
 MAX_REASON = 200
+SHOWN_COLUMNS = 20
 SHOWN_INVALID = 20
 
 
@@ -178,33 +185,46 @@ def _map_columns(
     param_columns: Sequence[str] | None,
     user_id_column: str | None,
 ) -> tuple[Columns, tuple[int, tuple[int, ...], int | None]]:
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"{source}:{line}: the header row has {len(header):,} columns, more than the "
+            f"{MAX_COLUMNS:,} usms reads; nothing was sent",
+            hint="keep the phone, param and user_id columns (a template has at most "
+            f"{MAX_PARAM_COLUMNS} variables)",
+        )
     folded = [_fold(name) for name in header]
-    listed = ", ".join(repr(name) for name in header)
+    counts = Counter(folded)
+    first: dict[str, int] = {}
+    for position, name in enumerate(folded):
+        first.setdefault(name, position)
+    listed = ", ".join(repr(name) for name in header[:SHOWN_COLUMNS])
+    if len(header) > SHOWN_COLUMNS:
+        listed += f", … ({len(header):,} in all)"
 
     def unique(position: int) -> int:
-        if folded.count(folded[position]) > 1:
+        if counts[folded[position]] > 1:
             raise InputError(
-                f"{source}:{line}: {folded.count(folded[position])} columns are named "
+                f"{source}:{line}: {counts[folded[position]]} columns are named "
                 f"{header[position].strip()!r}; nothing was sent",
                 hint="give each column its own name",
             )
         return position
 
     def index(name: str, option: str) -> int:
-        if _fold(name) not in folded:
+        if _fold(name) not in first:
             raise InputError(
                 f"{source}:{line}: no column named {name!r} in the header row "
                 f"(columns: {listed}); nothing was sent",
                 hint=f"the first row names the columns; choose another with {option} NAME",
             )
-        return unique(folded.index(_fold(name)))
+        return unique(first[_fold(name)])
 
     phone_index = index(phone_column, "--phone-column")
     user_index: int | None = None
     if user_id_column is not None:
         user_index = index(user_id_column, "--user-id-column")
-    elif DEFAULT_USER_ID_COLUMN in folded:
-        user_index = unique(folded.index(DEFAULT_USER_ID_COLUMN))
+    elif DEFAULT_USER_ID_COLUMN in first:
+        user_index = unique(first[DEFAULT_USER_ID_COLUMN])
     if param_columns is None:
         param_indexes = tuple(i for i in range(len(header)) if i not in (phone_index, user_index))
         unnamed = [str(i + 1) for i in param_indexes if not folded[i]]
@@ -217,6 +237,13 @@ def _map_columns(
         param_indexes = tuple(unique(i) for i in param_indexes)
     else:
         param_indexes = tuple(index(name, "--param-columns") for name in param_columns)
+    if len(param_indexes) > MAX_PARAM_COLUMNS:
+        raise InputError(
+            f"{source}:{line}: {len(param_indexes):,} param columns, but a template has at "
+            f"most {MAX_PARAM_COLUMNS} variables ({{1}}, {{2}}, … in 500 characters); "
+            "nothing was sent",
+            hint="list the param columns the template uses with --param-columns a,b,c",
+        )
     columns = Columns(
         phone=header[phone_index].strip(),
         params=tuple(header[i].strip() for i in param_indexes),

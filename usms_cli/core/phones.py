@@ -22,6 +22,7 @@ __all__ = [
     "Entry",
     "Invalid",
     "InvalidPhone",
+    "MAX_LINE",
     "Recipients",
     "Parsed",
     "check",
@@ -50,11 +51,17 @@ COUNTRY_CODES: frozenset[str] = frozenset(
     """.split()
 )
 
+MAX_LINE = 4096
+"""Characters per line of a numbers file: a line holds one number, or a few; a longer one is
+not a list of numbers (and is refused before it costs time or memory)."""
+
 _MAINLAND = re.compile(r"1[3-9][0-9]{9}")
 _DIGITS = re.compile(r"[0-9]+")
 # Separators people type inside a number: spaces (incl. no-break and ideographic), dashes, dots.
 _SEPARATORS = str.maketrans("", "", " \t\u00a0\u3000-\u2010\u2011\u2012\u2013.")
-_LEADING_CODE = re.compile(r"\(\s*(\+|00)?([0-9]{0,4})\s*\)(.*)", re.DOTALL)
+# Possessive quantifiers (*+) here and below: what follows them can never start with what
+# they take, so giving characters back only costs time (quadratic on a line of spaces).
+_LEADING_CODE = re.compile(r"\(\s*+(\+|00)?([0-9]{0,4})\s*+\)(.*)", re.DOTALL)
 # "+44 20…", "+1 (415)…", "0044-20…": digits up to the first separator are the country code.
 _EXPLICIT_CODE = re.compile(r"([0-9]{1,3})[ \t\u00a0\u3000.(\-]")
 # A national trunk "(0)" written right after the country code: "+44 (0) 20 7123 4567".
@@ -65,7 +72,7 @@ _PIECE_SPLIT = re.compile(r"[,;\uff0c\uff1b\r\n]+")
 # Fast path for the common spellings of one mainland mobile on a line; the match is exactly what
 # normalize() returns for it (a property test holds the two together).
 _MAINLAND_MOBILE = (
-    r"[ \t]*(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*"
+    r"[ \t]*+(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*+"
     r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})"
 )
 _FAST_MAINLAND = re.compile(_MAINLAND_MOBILE + r"[ \t]*\r?\n?")
@@ -159,8 +166,11 @@ def normalize(raw: str) -> str:
 
 
 # The same over a block of lines (re.MULTILINE): one tuple per line, either the three digit
-# groups of a fast-path number, or (in the last group) the whole line for the careful path.
-_BLOCK_LINES = re.compile(r"^(?:" + _MAINLAND_MOBILE + r"[ \t\r]*|(.*))$", re.MULTILINE)
+# groups of a fast-path number, or (in the last group) the whole line for the careful path,
+# which also takes every line longer than MAX_LINE (to refuse it).
+_BLOCK_LINES = re.compile(
+    rf"^(?:(?=.{{0,{MAX_LINE}}}$)" + _MAINLAND_MOBILE + r"[ \t\r]*|(.*))$", re.MULTILINE
+)
 
 
 def is_international(number: str) -> bool:
@@ -244,7 +254,7 @@ def parse_lines(lines: Iterable[str], source: str) -> Iterator[Parsed]:
     """A plain list: one number per line; blank lines, ``#`` comments and BOMs ignored."""
     fast = _FAST_MAINLAND.fullmatch
     for number, line in enumerate(lines, start=1):
-        match = fast(line)
+        match = fast(line) if len(line) <= MAX_LINE else None
         if match:
             yield match.group(1) + match.group(2) + match.group(3)
             continue
@@ -252,6 +262,11 @@ def parse_lines(lines: Iterable[str], source: str) -> Iterator[Parsed]:
 
 
 def _parse_line(line: str, source: str, number: int) -> Iterator[Parsed]:
+    if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
+        raise InvalidPhone(
+            f"{source}: line {number:,} is longer than {MAX_LINE:,} characters; not a list of "
+            "recipients; nothing was sent"
+        )
     line = line.lstrip("\ufeff")
     if "#" in line:
         line = line.split("#", 1)[0]

@@ -81,6 +81,7 @@ class SendReport:
     previously_accepted: list[str] = field(default_factory=list)  # skipped: journal says sent
     held_back: list[str] = field(default_factory=list)  # skipped: journal says unknown
     columns: list[str] | None = None  # a CSV batch: how its columns were mapped
+    journal_failure: str | None = None  # why the journal could not be written (a full disk)
 
     def refused(self) -> list[tuple[str, str, int]]:
         """``(phone, reason, request index)`` of every phone the API refused by name."""
@@ -125,7 +126,8 @@ class SendReport:
         if "accepted" in statuses:
             return ExitCode.PARTIAL
         if statuses == {"not_sent"}:
-            return ExitCode.UNREACHABLE
+            # Nothing went out because the journal could not be written: not the API's fault.
+            return ExitCode.USAGE if self.journal_failure else ExitCode.UNREACHABLE
         return ExitCode.REJECTED
 
 

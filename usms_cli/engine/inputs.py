@@ -1,18 +1,94 @@
-"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser)."""
+"""Reading recipients from arguments, files and stdin (the I/O around the pure phone parser),
+and checking that no file a send writes is one of its inputs or another of its outputs.
+
+Every input is bounded, so an endless or absurd one (``/dev/zero``, a 50 MB line) is refused
+within a second with flat memory: a numbers file at :data:`MAX_LINE` characters per line, a
+CSV file (``--csv``, or ``-f`` of a ``.csv`` / with ``--column``) at :data:`MAX_CSV_LINE`
+per line and ``--csv`` at :data:`MAX_CSV_BYTES` in all.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
-from collections.abc import Iterable, Iterator
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
 from usms_cli.core.errors import InputError
-from usms_cli.core.phones import InvalidPhone, Parsed, parse_argument, parse_block, parse_csv_lines
+from usms_cli.core.phones import (
+    MAX_LINE,
+    InvalidPhone,
+    Parsed,
+    parse_argument,
+    parse_block,
+    parse_csv_lines,
+)
 
 STDIN = "-"
+MAX_CSV_LINE = 1 << 20
+"""1 MiB per line of a CSV file (bytes for ``--csv``, characters for ``-f``; a cell stops at
+128 KiB already: csv.field_size_limit)."""
+MAX_CSV_BYTES = 256 << 20
+"""Bytes in a ``--csv`` file (about four million rows; it is read into memory)."""
+
+
+class OutputPathError(InputError):
+    """An output path of a send that must not be written: it is another file of the run, or
+    a device. Raised before anything is read, sent or written."""
+
+
+def check_paths(
+    outputs: Mapping[str, Path | None], inputs: Mapping[str, Sequence[str | None]]
+) -> None:
+    """Refuse outputs (``{option: path}``) that are devices, or the same file as another
+    output or an input (``{option: [paths]}``; ``-`` is stdin, never a clash): compared by
+    resolved path and, for files that exist, by device and inode (hard links, symlinks,
+    ``a/../b``)."""
+    seen: list[tuple[str, str, object]] = []
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        info = _stat(path)
+        if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+            raise OutputPathError(
+                f"{option} {path}: is a device, not a file; nothing was sent",
+                hint=f"give {option} a file of its own",
+            )
+        seen.append((option, str(path), _identity(path, info)))
+    written = len(seen)
+    for option, names in inputs.items():
+        for name in names:
+            if name is not None and name != STDIN:
+                path = Path(name)
+                seen.append((f"the input file {option}", name, _identity(path, _stat(path))))
+    for i, (first, first_path, first_id) in enumerate(seen[:written]):
+        for second, _, second_id in seen[i + 1 :]:
+            if first_id == second_id:
+                raise OutputPathError(
+                    f"{first} and {second} name the same file ({first_path}); it would be "
+                    "overwritten; nothing was sent",
+                    hint="give every output its own file",
+                )
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _identity(path: Path, info: os.stat_result | None) -> object:
+    if info is not None:
+        return (info.st_dev, info.st_ino)
+    try:
+        return str(path.resolve(strict=False))
+    except (OSError, RuntimeError):
+        return str(path.absolute())
 
 
 def gather(
@@ -45,7 +121,8 @@ def gather(
 
 
 def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
-    """The whole content of a file (``-`` is stdin) and how to name it in messages."""
+    """The whole content of a CSV file (``-`` is stdin) and how to name it in messages; an
+    InputError past MAX_CSV_BYTES in all or MAX_CSV_LINE on a line."""
     if name == STDIN:
         if stdin is None:
             import sys
@@ -55,12 +132,44 @@ def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
     else:
         source, handle = name, _open(Path(name))
     try:
-        return handle.read(), source
+        return _bounded_read(handle, source), source
     except OSError as exc:
         raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
     finally:
         if handle is not stdin:
             handle.close()
+
+
+def _bounded_read(handle: IO[bytes], source: str) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    lines = 0  # complete lines before this chunk
+    unfinished = 0  # bytes of the line the previous chunk ended in
+    while chunk := handle.read(1 << 20):
+        lengths = [len(piece) for piece in chunk.split(b"\n")]
+        lengths[0] += unfinished
+        if max(lengths) > MAX_CSV_LINE:
+            where = lines + next(i for i, n in enumerate(lengths) if n > MAX_CSV_LINE) + 1
+            raise _too_long(source, where, "1 MiB")
+        lines += len(lengths) - 1
+        unfinished = lengths[-1]
+        total += len(chunk)
+        if total > MAX_CSV_BYTES:
+            raise InputError(
+                f"{source}: larger than {MAX_CSV_BYTES >> 20} MiB, more than usms sends in one "
+                "run; nothing was sent",
+                hint="split it into smaller files and send them one after another",
+            )
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_long(source: str, line: int, limit: str) -> InputError:
+    return InputError(
+        f"{source}: line {line:,} is longer than {limit}; not a list of recipients; "
+        "nothing was sent",
+        hint="check that this is the file you meant",
+    )
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -77,10 +186,14 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
+    """Lines of a CSV file, each at most MAX_CSV_LINE characters."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline=None)
     number = 0
     try:
-        for number, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
+        while line := text.readline(MAX_CSV_LINE + 1):
+            number += 1
+            if len(line) > MAX_CSV_LINE:
+                raise _too_long(source, number, "1 MiB")
             yield line
     except UnicodeDecodeError:
         raise InputError(
@@ -115,6 +228,8 @@ def _blocks(binary: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
             cut = chunk.rfind("\n") + 1
             if cut == 0:
                 carry = chunk
+                if len(carry) > MAX_LINE:
+                    raise _too_long(source, first_line, f"{MAX_LINE:,} characters")
                 continue
             block, carry = chunk[:cut], chunk[cut:]
             yield first_line, block

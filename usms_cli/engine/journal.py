@@ -11,10 +11,15 @@ Lines, in input order:
 - ``{"event": "request", "status": "accepted"|"rejected"|"unknown"|"not_sent", ...}`` with the
   numbers, RetCode, Message, SessionNo and time, once the answer is known.
 
-A ``sending`` line without a later result (the process was killed) counts as ``unknown``.
-On a new run, numbers already accepted are skipped, numbers with an unknown outcome are held
-back (unless ``--resend-unknown``), and the rest are sent. Tracking is per number, so a
-changed input file cannot make an earlier chunk look new.
+A ``sending`` line without a later result (the process was killed, or the disk filled up)
+counts as ``unknown``. On a new run, numbers already accepted are skipped, numbers with an
+unknown outcome are held back (unless ``--resend-unknown``), and the rest are sent. Tracking
+is per number, so a changed input file cannot make an earlier chunk look new.
+
+One run holds a journal at a time: an exclusive ``flock`` on ``<journal>.lock`` (holding the
+PID), which the kernel releases when the process ends, even by SIGKILL. Every record is checked
+on load against what usms writes; only a torn last line (a kill or a full disk while writing
+it) is tolerated. Lines are read one at a time, at most :data:`MAX_LINE` bytes each.
 """
 
 from __future__ import annotations
@@ -22,17 +27,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from usms_cli.core.api import Message
 from usms_cli.core.errors import ConfigError
+from usms_cli.engine.lockfile import Lock, lock, os_reason
 
 VERSION = 1
 FINAL = {"accepted", "rejected", "unknown", "not_sent"}
+MAX_LINE = 1 << 20
+"""The longest journal line read, in bytes (usms writes at most about 250 KB: 1000 numbers,
+or 200 rows with their refusal reasons)."""
 
 
 def fingerprint(message: Message, extra: Sequence[str] | None = None) -> str:
@@ -74,6 +84,26 @@ class JournalState:
     torn_last_line: bool = False
 
 
+# ---- reading --------------------------------------------------------------------------------
+
+
+def check_file(path: Path) -> None:
+    """A journal must be a regular file (or not exist yet): never a device or a pipe."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"--journal {path}: cannot read it ({os_reason(exc)})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"--journal {path}: is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"--journal {path}: not a regular file (a device or a pipe); nothing was sent",
+            hint="give the journal a file of its own, e.g. --journal send.jsonl",
+        )
+
+
 def _describe(run: Mapping[str, Any]) -> str:
     params = run.get("params") or []
     columns = run.get("columns")
@@ -81,146 +111,280 @@ def _describe(run: Mapping[str, Any]) -> str:
     return f"template {run.get('template_id')!r}, signature {run.get('sig_content')!r}, {what}"
 
 
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)``, each at most MAX_LINE bytes (memory stays flat)."""
+    try:
+        with path.open("rb") as handle:
+            number = 0
+            while True:
+                line = handle.readline(MAX_LINE + 1)
+                if not line:
+                    return
+                number += 1
+                if len(line) > MAX_LINE:
+                    raise ConfigError(
+                        f"--journal {path}: line {number} is longer than {MAX_LINE:,} bytes; "
+                        "not a usms journal",
+                        hint="use the journal file usms wrote, or a new file",
+                    )
+                yield number, line
+    except OSError as exc:
+        raise ConfigError(f"--journal {path}: cannot read it ({os_reason(exc)})") from None
+
+
+_TORN_START = b'{"event": "'
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def load(path: Path, message: Message, extra: Sequence[str] | None = None) -> JournalState:
-    """Read an existing journal (a missing file is an empty journal)."""
+    """Read an existing journal (a missing file is an empty journal). Anything usms would
+    not have written is a ConfigError naming the line."""
     state = JournalState()
+    check_file(path)
     if not path.exists():
         return state
-    if path.is_dir():
-        raise ConfigError(f"--journal {path}: is a directory")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"--journal {path}: cannot read it ({exc.strerror or exc})") from None
-    lines = raw.split(b"\n")
     expected = fingerprint(message, extra)
     pending: dict[str, list[str]] = {}  # id -> numbers of "sending" lines without a result
-    sending_ids: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    torn: int | None = None  # an unreadable line, tolerated only as the last of a run
+
+    def refuse(number: int, problem: str) -> ConfigError:
+        return ConfigError(
+            f"--journal {path}: line {number}: {problem}; usms does not write that, so the "
+            "journal cannot be trusted; nothing was sent",
+            hint="restore the journal usms wrote, or give this send a new --journal file",
+        )
+
+    for number, line in _lines(path):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line.decode("utf-8"))
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except (UnicodeDecodeError, ValueError):
-            if _torn(lines, number):
-                state.torn_last_line = True  # killed while writing: that request is unknown
-                continue
-            raise ConfigError(
-                f"--journal {path}: line {number} is not a journal record",
-                hint="use the journal file usms wrote, or a new file",
-            ) from None
-        event = record.get("event")
-        if event == "run":
+        record = _record(line)
+        if torn is not None and (record is None or record.get("event") != "run"):
+            raise refuse(torn, "not a complete journal record")
+        torn = None
+        if record is None:
+            if not _TORN_START.startswith(line.strip()[: len(_TORN_START)]):
+                raise refuse(number, "not a journal record")
+            torn = number  # killed while writing it: that request is unknown
+            continue
+        problem = _check(record)
+        if problem is not None:
+            raise refuse(number, problem)
+        if record["event"] == "run":
             state.runs += 1
-            if record.get("fingerprint") != expected:
+            if record["fingerprint"] != expected:
                 raise ConfigError(
                     f"--journal {path} was written for a different message "
                     f"({_describe(record)}); refusing to mix them",
                     hint="give this send its own --journal file",
                 )
-        elif event == "request":
-            cid = str(record.get("id"))
-            numbers = [str(n) for n in record.get("numbers") or []]
-            status = record.get("status")
-            if status == "sending":
-                sending_ids.add(cid)
-                pending[cid] = numbers
-                continue
-            sending_ids.discard(cid)
-            pending.pop(cid, None)
-            if status == "accepted":
-                session_no = record.get("SessionNo")
-                refused = record.get("refused") or {}
-                for n in numbers:
-                    if n in refused:  # refused inside a partial answer: not accepted
-                        state.unknown.discard(n)
-                        continue
-                    state.accepted[n] = session_no if isinstance(session_no, str) else None
-                    state.unknown.discard(n)
-            elif status == "unknown":
-                state.unknown.update(n for n in numbers if n not in state.accepted)
-            elif status in {"rejected", "not_sent"}:
-                state.unknown.difference_update(numbers)
+        elif state.runs == 0:
+            raise ConfigError(f"--journal {path}: no run header; not a usms journal")
+        else:
+            _apply(state, pending, record)
+    state.torn_last_line = torn is not None
     for numbers in pending.values():  # sent, never answered in the journal: unknown
         state.unknown.update(n for n in numbers if n not in state.accepted)
-    if state.runs == 0 and (state.accepted or state.unknown):
-        raise ConfigError(f"--journal {path}: no run header; not a usms journal")
     return state
 
 
-def _torn(lines: Sequence[bytes], number: int) -> bool:
-    """A line cut short by a kill: the last one, or one followed by a later run's header
-    (the next run starts its records on a new line)."""
-    for later in lines[number:]:
-        if later.strip():
-            try:
-                record = json.loads(later.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                return False
-            return isinstance(record, dict) and record.get("event") == "run"
-    return True
+def _apply(state: JournalState, pending: dict[str, list[str]], record: dict[str, Any]) -> None:
+    cid, numbers, status = record["id"], record["numbers"], record["status"]
+    if status == "sending":
+        pending[cid] = numbers
+        return
+    pending.pop(cid, None)
+    if status == "accepted":
+        session_no = record["SessionNo"]
+        refused = record["refused"]
+        for n in numbers:
+            state.unknown.discard(n)
+            if n not in refused:  # refused inside a partial answer: not accepted
+                state.accepted[n] = session_no
+    elif status == "unknown":
+        state.unknown.update(n for n in numbers if n not in state.accepted)
+    else:  # rejected, not_sent
+        state.unknown.difference_update(numbers)
+
+
+_STR, _INT, _OPT_STR, _OPT_INT, _STRS, _REASONS = "str int str? int? [str] {str:str}".split()
+_RUN = {
+    "event": _STR, "version": _INT, "time": _STR, "tool": _STR, "fingerprint": _STR,
+    "template_id": _STR, "sig_content": _OPT_STR, "params": _STRS, "extend_code": _OPT_STR,
+    "user_id": _OPT_STR, "project_id": _OPT_STR,
+}  # fmt: skip
+_SENDING = {
+    "event": _STR, "id": _STR, "index": _INT, "status": _STR, "count": _INT,
+    "numbers": _STRS, "time": _STR,
+}  # fmt: skip
+_RESULT = {
+    **_SENDING, "RetCode": _OPT_INT, "Message": _OPT_STR, "SessionNo": _OPT_STR,
+    "request_id": _OPT_STR, "error": _OPT_STR, "refused": _REASONS,
+}  # fmt: skip
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind.endswith("?") and value is None:
+        return True
+    if kind in (_STR, _OPT_STR):
+        return type(value) is str
+    if kind in (_INT, _OPT_INT):
+        return type(value) is int
+    if kind == _STRS:
+        return type(value) is list and all(type(item) is str for item in value)
+    return type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items())
+
+
+def _check(record: dict[str, Any]) -> str | None:
+    """What is wrong with a record, compared with what :class:`Writer` writes; None if
+    nothing."""
+    event = record.get("event")
+    if event == "run":
+        schema = dict(_RUN, columns=_STRS) if "columns" in record else _RUN
+    elif event == "request":
+        status = record.get("status")
+        if not (status == "sending" or (type(status) is str and status in FINAL)):
+            return f"status {status!r} is not one usms writes"
+        schema = _SENDING if status == "sending" else _RESULT
+    else:
+        return f"event {event!r} is not one usms writes"
+    missing = [key for key in schema if key not in record]
+    unexpected = [key for key in record if key not in schema]
+    if missing or unexpected:
+        return f"fields missing {missing}, unexpected {unexpected}"
+    wrong = [key for key, kind in schema.items() if not _fits(record[key], kind)]
+    if wrong:
+        return f"{', '.join(wrong)}: not of the type usms writes"
+    if event == "run":
+        return None if record["version"] == VERSION else (
+            f"journal version {record['version']}; this usms reads version {VERSION}"
+        )  # fmt: skip
+    numbers = record["numbers"]
+    if not record["id"] or not numbers or record["count"] != len(numbers) or record["index"] < 1:
+        return "id, index, count and numbers do not agree"
+    if record.get("refused") and not set(record["refused"]) <= set(numbers):
+        return "refused numbers that the request did not hold"
+    return None
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A request sent in this run whose result the journal could not record."""
+
+    index: int
+    count: int
+    status: str
+    session_no: str | None
 
 
 class Writer:
-    """Appends records, flushing each one before returning."""
+    """Appends records, each written to the file before returning.
 
-    def __init__(self, path: Path, message: Message, extra: Sequence[str] | None = None) -> None:
+    The run header must be written (a ConfigError, exit 2, otherwise). Later, a record that
+    cannot be written (a full disk) is not retried: :attr:`failure` says why, :meth:`sending`
+    returns False (do not send that request), and results that could not be recorded are
+    kept in :attr:`unrecorded`. A partly written record is cut off again where possible."""
+
+    def __init__(
+        self,
+        path: Path,
+        message: Message,
+        extra: Sequence[str] | None = None,
+        held: Lock | None = None,
+    ) -> None:
         self.path = path
         self.message = message
         self.extra = None if extra is None else list(extra)
         self.fingerprint = fingerprint(message, extra)
+        self.failure: str | None = None
+        self.unrecorded: list[Unrecorded] = []
+        self._sending: set[str] = set()
+        self._lock = held
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
-            self._file: IO[str] = path.open("a", encoding="utf-8")
+            self._fd: int | None = os.open(path, flags, 0o600)
+            info = os.fstat(self._fd)
         except OSError as exc:
             raise ConfigError(
-                f"--journal {path}: cannot write it ({exc.strerror or exc})"
+                f"--journal {path}: cannot write the journal: {os_reason(exc)}"
             ) from None
-        if path.stat().st_size > 0:
-            self._repair_torn_tail()
+        if stat.S_IMODE(info.st_mode) != 0o600:
+            try:  # it holds phone numbers: only its owner may read it
+                os.fchmod(self._fd, 0o600)
+            except OSError:
+                pass
+        self._size = info.st_size
+        if self._size > 0 and os.pread(self._fd, 1, self._size - 1) != b"\n":
+            self._append(b"\n")  # leave the torn line alone, start ours on a new one
 
-    def _repair_torn_tail(self) -> None:
-        with self.path.open("rb") as handle:
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":
-                self._file.write("\n")  # leave the torn line alone, start ours on a new one
+    def _append(self, data: bytes) -> bool:
+        if self.failure is not None or self._fd is None:
+            return False
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self.failure = os_reason(exc)
+            try:  # no half record: the next run starts on a clean line
+                os.ftruncate(self._fd, self._size)
+            except OSError:
+                pass
+            return False
+        self._size += len(data)
+        return True
 
-    def _write(self, record: Mapping[str, Any]) -> None:
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._file.flush()
+    def _write(self, record: Mapping[str, Any]) -> bool:
+        return self._append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def run(self, tool: str) -> None:
         m = self.message
-        self._write(
-            {
-                "event": "run",
-                "version": VERSION,
-                "time": _now(),
-                "tool": tool,
-                "fingerprint": self.fingerprint,
-                "template_id": m.template_id,
-                "sig_content": m.sig_content,
-                "params": list(m.params),
-                "extend_code": m.extend_code,
-                "user_id": m.user_id,
-                "project_id": m.project_id,
-                **({"columns": self.extra} if self.extra is not None else {}),
-            }
-        )
+        header = {
+            "event": "run",
+            "version": VERSION,
+            "time": _now(),
+            "tool": tool,
+            "fingerprint": self.fingerprint,
+            "template_id": m.template_id,
+            "sig_content": m.sig_content,
+            "params": list(m.params),
+            "extend_code": m.extend_code,
+            "user_id": m.user_id,
+            "project_id": m.project_id,
+            **({"columns": self.extra} if self.extra is not None else {}),
+        }
+        if not self._write(header):
+            raise ConfigError(
+                f"--journal {self.path}: cannot write the journal: {self.failure}; "
+                "nothing was sent",
+                hint="free some space (or give --journal a file on another disk), then run "
+                "the same command again",
+            )
 
-    def sending(self, cid: str, index: int, numbers: Sequence[str]) -> None:
-        self._write(
-            {
-                "event": "request",
-                "id": cid,
-                "index": index,
-                "status": "sending",
-                "count": len(numbers),
-                "numbers": list(numbers),
-                "time": _now(),
-            }
-        )
+    def sending(self, cid: str, index: int, numbers: Sequence[str]) -> bool:
+        """Record that a request is about to go out; False: it must not be sent."""
+        record = {
+            "event": "request",
+            "id": cid,
+            "index": index,
+            "status": "sending",
+            "count": len(numbers),
+            "numbers": list(numbers),
+            "time": _now(),
+        }
+        if not self._write(record):
+            return False
+        self._sending.add(cid)
+        return True
 
     def result(
         self,
@@ -234,8 +398,9 @@ class Writer:
         request_id: str | None,
         error: str | None,
         refused: Mapping[str, str] | None = None,
-    ) -> None:
-        self._write(
+    ) -> bool:
+        """Record a request's outcome; False if it could not be (see :attr:`unrecorded`)."""
+        written = self._write(
             {
                 "event": "request",
                 "id": cid,
@@ -252,9 +417,86 @@ class Writer:
                 "time": _now(),
             }
         )
+        if not written and cid in self._sending:
+            self.unrecorded.append(Unrecorded(index, len(numbers), status, session_no))
+        return written
 
     def close(self) -> None:
-        self._file.close()
+        """Close the file and let the next run have the journal."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def open_run(
+    path: Path,
+    message: Message,
+    extra: Sequence[str] | None = None,
+    *,
+    tool: str,
+    wait_lock: float = 0.0,
+) -> tuple[JournalState, Writer]:
+    """Lock the journal, read what earlier runs recorded, and start this run's records.
+
+    The lock is held until :meth:`Writer.close` (or the process ends)."""
+    check_file(path)
+    held = lock(path, wait_lock, "--journal")
+    writer: Writer | None = None
+    try:
+        state = load(path, message, extra)
+        writer = Writer(path, message, extra, held)
+        writer.run(tool)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        else:
+            held.release()
+        raise
+    return state, writer
+
+
+def failure_report(writer: Writer) -> tuple[str, str, list[str]] | None:
+    """``(message, hint, details)`` when the journal could not be written in this run: what
+    is known of each request it could not record."""
+    if writer.failure is None:
+        return None
+    details = []
+    for item in writer.unrecorded:
+        what = f"request {item.index} ({_count(item.count)}): "
+        if item.status == "accepted":
+            what += f"accepted, SessionNo {item.session_no or 'not given'}"
+        elif item.status in ("rejected", "not_sent"):
+            what += f"{item.status.replace('_', ' ')}"
+        else:
+            what += "outcome unknown (it may have been delivered)"
+        details.append(what + "; not in the journal")
+    message = (
+        f"cannot write the journal {writer.path}: {writer.failure}; no further requests were sent"
+    )
+    hint = (
+        "free some space, then run the same command again: it holds back the requests the "
+        "journal could not record (check them with usms receipt SESSION_NO)"
+    )
+    return message, hint, details
+
+
+def nothing_left(done: Sequence[str], held: Sequence[str]) -> str:
+    """What to say when a resume has nothing left to send."""
+    if not held:
+        if len(done) == 1:
+            return "nothing to send: the 1 number was accepted in an earlier run"
+        return f"nothing to send: all {len(done):,} numbers were accepted in an earlier run"
+    return (
+        f"nothing to send: {_count(len(done))} accepted in an earlier run, {_count(len(held))} "
+        "held back (outcome unknown)"
+    )
+
+
+def _count(count: int) -> str:
+    return f"{count:,} number" if count == 1 else f"{count:,} numbers"
 
 
 def _now() -> str:

@@ -9,6 +9,9 @@ stderr, so stdout stays exactly what ``--json`` or ``-q`` promise.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -123,8 +126,29 @@ def append(path: str | Path, text: str, what: str) -> None:
 
 
 def write(path: str | Path, text: str, what: str) -> None:
-    """Write ``text`` exactly (no newline translation); an error names the option."""
+    """Write ``text`` exactly (no newline translation) to a file only its owner may read
+    (0600, also when it replaces an older file: it holds numbers or params); an error names
+    the option. Devices are refused: ``/dev/full`` or ``/dev/zero`` is never a report."""
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
     try:
-        Path(path).write_text(text, encoding="utf-8", newline="")
+        if stat.S_ISCHR(os.stat(path).st_mode):
+            raise ConfigError(f"{what} {path}: is a device, not a file")
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot write it ({exc.strerror or exc})") from None
+    try:
+        fd = os.open(path, flags, 0o600)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != 0o600:
+                with contextlib.suppress(OSError):  # not ours to change: keep its mode
+                    os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise ConfigError(f"{what} {path}: cannot write it ({exc.strerror or exc})") from None
