@@ -98,8 +98,8 @@ ACTIONS: Mapping[str, Action] = {
             "PullUSMSReport",
             False,  # a pull consumes the reports: a lost answer loses them if asked again
             "pull pushed status reports and replies (enabled by support)",
-            f"{_PROJECT} Type:int Count:int",
-            "Data",
+            f"{_PROJECT} Limit:int",  # 100 by default, at most 200
+            "ReqUuid ReportSet",
         ),
         _action("GetUSMSSendStatistics", True, "daily send statistics", _STATS_IN, _STATS_OUT),
         _action(
