@@ -52,6 +52,9 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     # 10:00 China time: inside the marketing window, so no send makes the extra look-up
     # (child processes get it too: child_env passes USMS_NOW on).
     monkeypatch.setenv("USMS_NOW", "2026-11-24T10:00:00+08:00")
+    # Most tests send the same message twice on purpose; the history and its repeat guard
+    # have their own tests (tests/test_history.py), which turn it on.
+    monkeypatch.setenv("USMS_HISTORY", "off")
 
 
 # ---- running the CLI ----------------------------------------------------------------------

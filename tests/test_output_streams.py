@@ -22,7 +22,7 @@ USMS = [sys.executable, "-m", "usms_cli"]
     [
         (["send", "--json", "--bogus", "13800000000"], "--bogus"),
         (["send", "--json", "-c", "99", "13800000000"], "99"),
-        (["receipt", "--json"], "SESSION_NO"),
+        (["receipt", "--json", "--bogus"], "--bogus"),
         (["send", "13800000000", "--json", "--rate"], "--rate"),
     ],
 )

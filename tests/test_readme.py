@@ -50,7 +50,7 @@ def test_the_folder_map_names_every_layer() -> None:
 
 SKIP = ("python3 -m venv", "usms sandbox", "export ", "*/5 * * * *", "$ usms")
 STAND_INS = {
-    "some-command": "printf '13800000000\\n'",
+    "some-command": "printf '13800000007\\n'",
     'mysql -N -e "select mobile from staff where on_call"': "printf '13800000001\\n'",
 }
 
@@ -109,7 +109,7 @@ def test_every_shell_example_runs_as_written(
     env["USMS_NOW"] = "2026-11-24T10:00:00+08:00"
     prelude = (
         f'usms() {{ "{sys.executable}" -m usms_cli "$@"; }}\n'
-        "SN=$(usms send -q -t UTA1234 -s Acme -p 123456 13800000000)\n"
+        "SN=$(usms send -q -t UTA1234 -s Acme -p 654321 13800000099)\n"
         "sleep 0.4\n"  # past the sandbox's receipt delay
     )
     script = re.sub(r"--wait(?=\s|$)", "--wait --wait-interval 0.2", script)

@@ -7,16 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.errors import InputError
+from usms_cli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from usms_cli.app.env import Env
     from usms_cli.app.job import Job
     from usms_cli.app.request import SendRequest
     from usms_cli.core.history_rules import FrequencyProblem, Limits, Repeat
     from usms_cli.core.receipts import Receipt
+    from usms_cli.core.results import RequestOutcome
     from usms_cli.engine.history import History
     from usms_cli.engine.history_safe import SafeHistory
     from usms_cli.output.console import Output
@@ -199,3 +200,117 @@ def phones_of_sessions(env: Env, session_nos: Iterable[str]) -> dict[str, list[s
     finally:
         history.close()
     return {sn: phones for sn, phones in known.items() if phones}
+
+
+class Recorder:
+    """Records each request of a send in the history, before it is sent and after (the
+    sender's ``Recorder`` hook); a CSV batch keeps each number's own params hash."""
+
+    def __init__(
+        self, history: SafeHistory, run_id: int | None, per_number: dict[str, str] | None
+    ) -> None:
+        self.history, self.run_id, self.per_number = history, run_id, per_number
+
+    def _hashes(self, phones: Sequence[str]) -> list[str] | None:
+        if self.per_number is None:
+            return None
+        return [self.per_number.get(phone, "") for phone in phones]
+
+    def before(self, index: int, phones: Sequence[str]) -> None:
+        self.history.before_request(self.run_id, index, phones, self._hashes(phones))
+
+    def after(self, outcome: RequestOutcome) -> None:
+        result = outcome.result
+        if result is None:
+            return
+        self.history.after_request(
+            self.run_id,
+            outcome.index,
+            outcome.numbers,
+            result.status,
+            result.ret_code,
+            outcome.session_no,
+            outcome.refused,
+            self._hashes(outcome.numbers),
+        )
+
+
+def start(history: SafeHistory, job: Job) -> Recorder:
+    """A run in the history for ``job``, and the recorder its requests go through."""
+    message = job.message
+    per_number = None
+    if job.table is None:
+        action = "SendUSMSMessage"
+        params_hash: str | None = history.params_hash(
+            message.template_id, message.sig_content, message.params
+        )
+    else:
+        action, params_hash = "SendBatchUSMSMessage", None
+        per_number = {
+            row.phone: history.params_hash(message.template_id, message.sig_content, row.params)
+            for row in job.table.rows
+        }
+    run_id = history.start_run(
+        action,
+        message.template_id,
+        message.sig_content,
+        message.project_id,
+        params_hash,
+        len(job.recipients.numbers),
+    )
+    return Recorder(history, run_id, per_number)
+
+
+@dataclass
+class Listing:
+    """What ``usms history`` shows: runs, or (``phone``) every send to one number."""
+
+    runs: list[Any] = field(default_factory=list)
+    sends: list[Any] = field(default_factory=list)
+    phone: str | None = None
+    pruned: int | None = None
+    exit_code: ExitCode = ExitCode.OK
+
+
+MAX_LIMIT = 10_000
+
+
+def listing(
+    env: Env,
+    *,
+    phone: str | None = None,
+    since: str | None = None,
+    template_id: str | None = None,
+    limit: int = 20,
+) -> Listing:
+    """Recent runs (newest first), or everything recorded for ``phone``."""
+    from usms_cli.core.history_rules import parse_age
+    from usms_cli.core.phones import InvalidPhone, normalize
+
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"--limit must be between 1 and {MAX_LIMIT:,}")
+    start = None if since is None else env.now().timestamp() - parse_age(since).total_seconds()
+    history = open_for_reading(env)
+    try:
+        if phone is None:
+            return Listing(runs=history.runs(since=start, template_id=template_id, limit=limit))
+        try:
+            wire = normalize(phone)
+        except InvalidPhone as exc:
+            raise InputError(f"--phone: {exc}") from None
+        sends = [s for s in history.by_phone(wire, limit=limit) if start is None or s.time >= start]
+        return Listing(sends=sends, phone=wire)
+    finally:
+        history.close()
+
+
+def prune(env: Env, older_than: str) -> Listing:
+    """Forget the runs older than ``older_than`` (``90d``, ``12h``)."""
+    from usms_cli.core.history_rules import parse_age
+
+    age = parse_age(older_than)
+    history = open_for_reading(env)
+    try:
+        return Listing(pruned=history.prune(age))
+    finally:
+        history.close()

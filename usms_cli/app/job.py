@@ -52,6 +52,17 @@ class Job:
         check_message(message, recipients.numbers)
         return cls(message, recipients, table)
 
+    def without(self, phones: set[str]) -> Job:
+        """This job without ``phones`` (skipped repeats, suppressed numbers)."""
+        from dataclasses import replace
+
+        kept = [n for n in self.recipients.numbers if n not in phones]
+        recipients = replace(self.recipients, numbers=kept)
+        table = self.table
+        if table is not None:
+            table = replace(table, rows=[row for row in table.rows if row.phone not in phones])
+        return Job(self.message, recipients, table)
+
     def plan(self, numbers: Sequence[str]) -> RequestPlan:
         """The requests for ``numbers`` (all recipients, or those a journal says to send)."""
         if self.table is None:

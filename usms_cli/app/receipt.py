@@ -58,13 +58,41 @@ def receipts(
     expected: Expected | None = None,
 ) -> ReceiptResult:
     """``usms receipt``: the receipts of ``session_nos`` (each argument may hold several,
-    separated by white space; ``-`` reads them from stdin)."""
+    separated by white space; ``-`` reads them from stdin). The phones each session went to
+    come from the send history when it knows them; what is fetched is stored there."""
+    from usms_cli.app import history
     from usms_cli.core.receipts import split_session_nos
 
     words = [env.stdin.read() if value == "-" else value for value in session_nos]
     unique = split_session_nos(words)
     if not unique:
-        raise InputError("no SessionNo given: usms receipt SESSION_NO...")
+        raise InputError("no SessionNo given: usms receipt SESSION_NO... (or --last)")
+    return _fetch(
+        console, env, connection, unique, wait, expected, history.phones_of_sessions(env, unique)
+    )
+
+
+def last_run(
+    console: Output, env: Env, connection: Connection, run_id: int | None, wait: Wait
+) -> ReceiptResult:
+    """``usms receipt --last`` / ``--run ID``: the receipts of a run in the send history."""
+    from usms_cli.app import history
+
+    sessions = history.sessions_of_run(env, run_id)
+    return _fetch(console, env, connection, list(sessions), wait, None, sessions)
+
+
+def _fetch(
+    console: Output,
+    env: Env,
+    connection: Connection,
+    session_nos: Sequence[str],
+    wait: Wait,
+    expected: Expected | None,
+    sent_to: Mapping[str, Sequence[str]],
+) -> ReceiptResult:
+    from usms_cli.app import history
+
     check_wait(wait.timeout, wait.interval, "--wait-timeout", "--wait-interval")
     if expected is not None and expected.count is not None and expected.count < 1:
         raise InputError("--expect must be a number of phones ≥ 1")
@@ -72,9 +100,11 @@ def receipts(
     require_credentials(settings)
     client = api_client(console, settings, connection.verbose)
     try:
-        return poll(console, client, settings, unique, wait, expected=expected)
+        result = poll(console, client, settings, session_nos, wait, sent_to, expected)
     finally:
         client.close()
+    history.store_receipts(console, env, result.state.rows())
+    return result
 
 
 def read_phones(value: str) -> tuple[str, ...]:

@@ -8,17 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from usms_cli.app import history as app_history
 from usms_cli.app.common import api_client, emit_warnings, require_credentials, resolve
 from usms_cli.app.job import Job, read_job
 from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.core.results import SendReport
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
     from usms_cli.app.receipt import ReceiptResult
     from usms_cli.app.request import SendRequest
     from usms_cli.core.cost import Cost
-    from usms_cli.core.results import SendReport
+    from usms_cli.core.history_rules import Repeat
     from usms_cli.engine.client import Client
+    from usms_cli.engine.history_safe import SafeHistory
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
 
@@ -39,6 +42,10 @@ class SendResult:
     receipts: ReceiptResult | None = None
     wait_error: UsmsError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    repeats: list[Repeat] = field(default_factory=list)  # --skip-repeats: left out
+    client: Client | None = field(default=None, repr=False)  # open until --wait is done
+    history: SafeHistory | None = field(default=None, repr=False)
+    recorder: app_history.Recorder | None = field(default=None, repr=False)
 
     @property
     def waited(self) -> bool:
@@ -84,19 +91,51 @@ def send(
         if request.dry_run:
             return _dry_run(job, settings, request, template, cost)
         keys = require_credentials(settings)
-        _guard(console, env, settings, request, job, cost)
-        client = _send_client(console, settings, request)
+        history = app_history.for_send(console, env, request)
         try:
-            from usms_cli.app.delivery import deliver
-
-            report = deliver(console, job, keys, client, request)
-            if server is not None:
-                server.show_inbox(console)
-            result = SendResult(report, cost=cost)
-            _maybe_wait(console, result, client, settings, request, on_sent)
+            guarded = app_history.guard(console, env, history, job, request)
+            if guarded.skipped:
+                job = job.without({repeat.phone for repeat in guarded.skipped})
+            _guard(console, env, settings, request, job, cost)
+            result = _deliver(console, env, settings, keys, job, request, history, server)
+            result.repeats = guarded.skipped
+            try:
+                _maybe_wait(console, result, settings, request, on_sent)
+            finally:
+                recorder = result.recorder
+                if recorder is not None:
+                    history.finish_run(recorder.run_id, int(result.exit_code))
             return result
         finally:
-            client.close()
+            history.close()
+
+
+def _deliver(
+    console: Output,
+    env: Env,
+    settings: Settings,
+    keys: tuple[str, str],
+    job: Job,
+    request: SendRequest,
+    history: SafeHistory,
+    server: Any,
+) -> SendResult:
+    """Deliver the job, recording it in the history as it goes (a run, then each request
+    before it is sent and after); the run's exit code is recorded once it is known."""
+    from usms_cli.app.delivery import deliver
+
+    client = _send_client(console, settings, request)
+    recorder = app_history.start(history, job)
+    result = SendResult(SendReport(job.message, job.recipients), history=history)
+    try:
+        result.report = deliver(console, job, keys, client, request, recorder)
+    except BaseException:  # the run stays unfinished in the history: its requests say why
+        client.close()
+        raise
+    result.client, result.recorder = client, recorder
+    if server is not None:
+        server.show_inbox(console)
+    return result
 
 
 def _guard(
@@ -174,12 +213,29 @@ def _known_template(
 def _maybe_wait(
     console: Output,
     result: SendResult,
+    settings: Settings,
+    request: SendRequest,
+    on_sent: Callable[[SendResult], None] | None,
+) -> None:
+    """With --wait, after a send that was accepted (wholly or partly): poll its receipts and
+    store them in the history. The send's client is closed here."""
+    client = result.client
+    assert client is not None
+    try:
+        _wait(console, result, client, settings, request, on_sent)
+    finally:
+        client.close()
+        result.client = None
+
+
+def _wait(
+    console: Output,
+    result: SendResult,
     client: Client,
     settings: Settings,
     request: SendRequest,
     on_sent: Callable[[SendResult], None] | None,
 ) -> None:
-    """With --wait, after a send that was accepted (wholly or partly): poll its receipts."""
     from usms_cli.app.receipt import Wait, poll
 
     report = result.report
@@ -199,3 +255,6 @@ def _maybe_wait(
         result.receipts = poll(console, client, settings, list(expected), wait, sent_to=expected)
     except UsmsError as exc:  # the send happened: keep its report, say why waiting failed
         result.wait_error = exc
+        return
+    if result.history is not None:
+        result.history.record_receipts(result.receipts.state.rows())

@@ -15,6 +15,7 @@ import typer
 from usms_cli import __version__
 from usms_cli.cli.config import config_app
 from usms_cli.cli.funnel import UsmsGroup
+from usms_cli.cli.history import history_app
 from usms_cli.cli.options import EXIT_CODES
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ def _register() -> None:
 
 _register()
 app.add_typer(config_app, name="config")
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:

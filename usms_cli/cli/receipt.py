@@ -39,14 +39,27 @@ RECEIPT_EPILOG = (
 
 def receipt(
     session_nos: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             metavar="SESSION_NO...",
             help="SessionNo(s) printed by usms send; one argument may hold several, separated "
             "by spaces or newlines; '-' reads them from stdin.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    last: Annotated[
+        bool,
+        typer.Option("--last", help="The SessionNos of the last send in the history."),
+    ] = False,
+    run_id: Annotated[
+        int | None,
+        typer.Option(
+            "--run",
+            metavar="ID",
+            help="The SessionNos of run ID (see usms history).",
+            show_default=False,
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Poll until every phone has a final result.")
     ] = False,
@@ -121,15 +134,20 @@ def receipt(
 
     def run() -> "ReceiptResult":
         from usms_cli.app.env import Env
-        from usms_cli.app.receipt import read_phones, receipts
+        from usms_cli.app.receipt import last_run, read_phones, receipts
+        from usms_cli.core.errors import InputError
         from usms_cli.output.render import render_receipts
 
         timeout = wait_timeout if old_timeout is None else old_timeout
         known = Expected(read_phones(phones) if phones is not None else (), expect)
         env = Env.from_process()
-        result = receipts(
-            output, env, connection, session_nos, Wait(wait, timeout, interval), known
-        )
+        waiting = Wait(wait, timeout, interval)
+        if (last or run_id is not None) and session_nos:
+            raise InputError("give SessionNos, or --last / --run ID, not both")
+        if last or run_id is not None:
+            result = last_run(output, env, connection, run_id, waiting)
+        else:
+            result = receipts(output, env, connection, session_nos or [], waiting, known)
         render_receipts(output, result.state, waited=result.waited, timed_out=result.timed_out)
         return result
 

@@ -524,6 +524,10 @@ def send_payload(result: "SendResult") -> dict[str, Any]:
     code = result.exit_code
     payload = report_json(result.report, code if result.waited else None)
     payload.update(result.extra)
+    if result.repeats:
+        payload["repeats"] = [
+            {"phone": r.phone, "seconds_ago": round(r.seconds_ago, 1)} for r in result.repeats
+        ]
     if result.receipts is not None:
         payload["receipts"] = receipts_json(result.receipts.state, result.receipts.timed_out)
     elif result.wait_error is not None:
@@ -541,6 +545,13 @@ def render_send(output: "Output", result: "SendResult", *, report_shown: bool) -
     if not report_shown:
         payload = send_payload(result) if output.json_mode else None
         render_report(output, result.report, payload=payload)
+    if result.repeats:
+        shown = ", ".join(output.masker.phone(r.phone) for r in result.repeats[:5])
+        more = f" and {len(result.repeats) - 5:,} more" if len(result.repeats) > 5 else ""
+        output.warn(
+            f"skipped {len(result.repeats):,} number(s) sent this same message in the last "
+            f"minute (--skip-repeats): {shown}{more}"
+        )
     if result.receipts is not None:
         receipts = result.receipts
         render_receipts(
