@@ -22,6 +22,8 @@ on load against what usms writes; only a torn last line (a kill or a full disk w
 it) is tolerated. Lines are read one at a time, at most :data:`MAX_LINE` bytes each.
 """
 
+# long module: the record format, its validation on load and the writer are one contract;
+# the lock lives in lockfile.py.
 from __future__ import annotations
 
 import hashlib
