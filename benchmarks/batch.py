@@ -7,8 +7,9 @@ file with `usms send --concurrency 1, 4 and 8`, and, when ucloud-sdk-python3 is 
 through the official SDK in a plain loop of send_usms_message calls (1000 numbers each).
 For each run it prints wall time, requests per second, the client's and the sandbox's CPU time
 per request, and the client's peak memory; then the ratios against concurrency 1 and the SDK
-loop, measured in the same run. Goals: concurrency 8 >= 6x concurrency 1 and >= 5x the SDK
-loop, with every number accepted exactly once per run.
+loop, measured in the same run, and the cost of recording the send history (concurrency 8
+with and without it). Goals: concurrency 8 >= 6x concurrency 1 and >= 5x the SDK loop, the
+history at most 1.05x, with every number accepted exactly once per run.
 """
 
 from __future__ import annotations
@@ -129,7 +130,12 @@ def main() -> None:
             with open(path, "w", encoding="ascii") as handle:
                 for i in range(args.numbers):
                     handle.write(f"139{i:08d}\n")
-            for concurrency in (1, 4, 8):
+            cases = [(1, True), (4, True), (8, True), (8, False)]
+            for concurrency, recorded in cases:
+                # each run its own history (the same numbers again would be repeats)
+                history = os.path.join(tmp, f"history-{concurrency}.sqlite3")
+                run_env = {**env, "USMS_HISTORY": history if recorded else "off"}
+                name = f"usms -c {concurrency}" + ("" if recorded else " no-hist")
                 command = [
                     args.python,
                     "-m",
@@ -143,7 +149,7 @@ def main() -> None:
                     "--concurrency",
                     str(concurrency),
                 ]
-                runs.append(run(f"usms -c {concurrency}", command, env, sandbox.pid, requests))
+                runs.append(run(name, command, run_env, sandbox.pid, requests))
             has_sdk = (
                 subprocess.run([args.python, "-c", "import ucloud"], capture_output=True).returncode
                 == 0
@@ -160,18 +166,23 @@ def main() -> None:
         f"{os.cpu_count()} CPUs"
     )
     print(
-        f"  {'run':<11} {'wall s':>7} {'req/s':>7} {'client CPU ms/req':>18} "
+        f"  {'run':<17} {'wall s':>7} {'req/s':>7} {'client CPU ms/req':>18} "
         f"{'sandbox CPU ms/req':>19} {'client peak MiB':>16}"
     )
     for r in runs:
         print(
-            f"  {r.name:<11} {r.wall:7.2f} {r.requests / r.wall:7.1f} "
+            f"  {r.name:<17} {r.wall:7.2f} {r.requests / r.wall:7.1f} "
             f"{1000 * r.cpu / r.requests:18.1f} {1000 * r.sandbox_cpu / r.requests:19.1f} "
             f"{r.peak_mib:16.1f}"
         )
     by_name = {r.name: r for r in runs}
     c1, c8 = by_name["usms -c 1"], by_name["usms -c 8"]
     print(f"  concurrency 8 vs 1:   {c1.wall / c8.wall:5.2f}x faster (goal >= 6x)")
+    bare = by_name["usms -c 8 no-hist"]
+    print(
+        f"  history recording:    {c8.wall / bare.wall:5.3f}x the wall time without it "
+        "(goal <= 1.05x)"
+    )
     if "SDK loop" in by_name:
         print(
             f"  concurrency 8 vs SDK: {by_name['SDK loop'].wall / c8.wall:5.2f}x faster "
