@@ -1,8 +1,9 @@
-"""``usms template``: create, update, delete, show and wait for the review.
-``usms template ID`` is ``usms template show ID``."""
+"""``usms template``: create, update, delete, show, wait for the review, and apply a file of
+templates (templates as code). ``usms template ID`` is ``usms template show ID``."""
 
 # No ``from __future__ import annotations`` in the CLI modules (start-up time; see send.py).
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -34,7 +35,7 @@ template_app = typer.Typer(
     cls=ShowByDefault,
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="Templates: create, update, delete, show, wait for review. "
+    help="Templates: create, update, delete, show, wait for review, apply a file. "
     "'usms template ID' shows one.",
 )
 
@@ -286,6 +287,62 @@ def wait(
     run(
         lambda output, env: templates.wait(output, env, conn, template_id, patience),
         render_review,
+        json_mode=json_mode,
+        quiet=quiet,
+        debug=debug,
+    )
+
+
+APPLY_EPILOG = (
+    "Examples: usms template apply templates.toml · usms template apply templates.toml "
+    "--dry-run · usms template apply templates.toml --update --prune --json\n\n"
+    "The file is the registry (USMS cannot list templates): each [[template]] has name, "
+    "purpose (code|notice|marketing), text, and optionally international, remark, unsubscribe, "
+    "instruction. Entries without an id are created and their ids written back into the file "
+    "(comments and order kept). --update sends the file's text and name where they differ from "
+    "USMS's. --prune deletes the entries marked delete = true (their id becomes deleted_id).\n\n"
+    "Exit codes: 0 every template approved or under review · 1 a template rejected, or a call "
+    "refused · 2 bad file (nothing sent) · 3 changes made, then the API became unreachable · "
+    "4 unreachable · 5 outcome unknown."
+)
+
+
+@template_app.command(epilog=APPLY_EPILOG)
+def apply(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="TOML file of [[template]] entries.")
+    ],
+    update_: Annotated[
+        bool, typer.Option("--update", help="Update templates whose text or name differ.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete the entries marked delete = true.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the plan; create, change and delete nothing."),
+    ] = False,
+    project_id: ProjectOpt = None,
+    base_url: BaseUrlOpt = None,
+    env_file: EnvFileOpt = None,
+    profile: ProfileOpt = None,
+    json_mode: JsonOpt = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="Print 'name<TAB>id<TAB>status' lines.")
+    ] = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Create what a file of templates lacks, write the ids back, report every review."""
+    from usms_cli.app.apply import ApplyRequest
+    from usms_cli.app.apply import apply as run_apply
+    from usms_cli.output.admin import render_apply
+
+    conn = connection(profile, project_id, base_url, env_file, verbose)
+    request = ApplyRequest(file, update=update_, prune=prune, dry_run=dry_run)
+    run(
+        lambda output, env: run_apply(output, env, conn, request),
+        render_apply,
         json_mode=json_mode,
         quiet=quiet,
         debug=debug,
