@@ -473,6 +473,29 @@ def test_apply_keeps_ids_already_written_when_a_later_create_is_unknown(
     assert len(creates) == 2  # the lost one was not asked again
 
 
+def test_apply_stops_with_exit_3_when_the_new_id_cannot_be_written_back(
+    fake: FakeUSMS, tmp_path: Path
+) -> None:
+    import shutil
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    path = folder / "t.toml"
+    path.write_text(REGISTRY, encoding="utf-8")
+
+    def answer(form: dict[str, str]) -> Any:
+        shutil.rmtree(folder, ignore_errors=True)  # the file's folder goes away meanwhile
+        return api(0, "", TemplateId="UTNEW1")
+
+    fake.answer(answer)
+    result = run_usms("template", "apply", str(path), "--json", env=fake_env(fake))
+    assert result.exit_code == 3
+    first, second = result.json["templates"]
+    assert 'add id = "UTNEW1" to this entry by hand' in first["error"]
+    assert second["action"] == "not attempted"
+    assert fake.count == 1  # the second template was not created without a place to record it
+
+
 # ---- the create answer parser -----------------------------------------------------------------
 
 JSON = st.recursive(

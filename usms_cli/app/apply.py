@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.app.common import ApiFailure, Connection, resolve
+from usms_cli.app.common import Connection, resolve
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
 from usms_cli.core.outcomes import ApplyResult
 
@@ -191,15 +191,19 @@ def record_deleted(entry: Entry) -> None:
 def write_atomically(path: Path, document: TOMLDocument, bom: bool) -> None:
     """Write to a temporary file beside ``path``, give it ``path``'s mode, then rename it over
     ``path``: a crash leaves the old file or the new one, never half of one."""
+    import contextlib
     import os
     import tempfile
 
     import tomlkit
 
     data = tomlkit.dumps(document).encode("utf-8")
-    mode = path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary: str | None = None
     try:
+        mode = path.stat().st_mode & 0o7777
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
         with os.fdopen(handle, "wb") as out:
             out.write((b"\xef\xbb\xbf" if bom else b"") + data)
             out.flush()
@@ -207,20 +211,16 @@ def write_atomically(path: Path, document: TOMLDocument, bom: bool) -> None:
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
-        with _ignored():
-            os.unlink(temporary)
-        raise UsmsError(
-            f"{path}: cannot write the new ids back ({exc.strerror or exc})",
-            hint="the templates were created: add their ids to the file by hand (shown above)",
-        ) from None
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise WriteBackFailed(f"{path} cannot be written ({exc.strerror or exc})") from None
 
 
-class _ignored:
-    def __enter__(self) -> None:
-        return None
+class WriteBackFailed(UsmsError):
+    """The API did what was asked, but the file could not record it: partly done."""
 
-    def __exit__(self, *exc: object) -> bool:
-        return True
+    exit_code = ExitCode.PARTIAL
 
 
 # ---- the run -----------------------------------------------------------------------------
@@ -238,7 +238,8 @@ def apply(console: Output, env: Env, connection: Connection, request: ApplyReque
 
 
 def failure_code(exc: UsmsError) -> ExitCode:
-    return exc.exit_code if isinstance(exc, ApiFailure) else ExitCode.REJECTED
+    """An error's exit code within a run (nothing in a run is a usage error any more)."""
+    return ExitCode.REJECTED if exc.exit_code == ExitCode.USAGE else exc.exit_code
 
 
 def has_credentials(settings: Settings) -> bool:

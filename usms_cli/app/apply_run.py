@@ -1,6 +1,7 @@
 """One run of ``usms template apply``, entry by entry in file order: create (and write the id
 back at once), look up, compare, update, delete. A refusal is recorded on its entry and the run
-goes on; a transport failure (unreachable, outcome unknown) stops it."""
+goes on; a transport failure (unreachable, outcome unknown) or a file that cannot be written
+stops it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from usms_cli.app.apply import (
     ApplyRequest,
     Entry,
+    WriteBackFailed,
     failure_code,
     has_credentials,
     record_deleted,
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
 
-_STOPS = (ExitCode.UNREACHABLE, ExitCode.UNKNOWN)
+_STOPS = (ExitCode.UNREACHABLE, ExitCode.UNKNOWN, ExitCode.PARTIAL)
 
 
 class Run:
@@ -98,7 +100,14 @@ class Run:
         item.action = "created"
         result.changed = True
         record_id(entry, created.ids[0])
-        self.save()
+        try:
+            self.save()
+        except WriteBackFailed as exc:
+            exc.message = (
+                f"created as {created.ids[0]}, but {exc.message}: add "
+                f'id = "{created.ids[0]}" to this entry by hand before running apply again'
+            )
+            raise
         self.look(item, created.ids[0])
 
     def check(self, entry: Entry, item: Item, result: ApplyResult) -> None:
@@ -156,7 +165,11 @@ class Run:
         item.action = "deleted"
         result.changed = True
         record_deleted(entry)
-        self.save()
+        try:
+            self.save()
+        except WriteBackFailed as exc:
+            exc.message = f"deleted, but {exc.message}: rename its id to deleted_id by hand"
+            raise
 
     # -- helpers
 

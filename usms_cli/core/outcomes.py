@@ -87,11 +87,13 @@ class ApplyResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """5 an outcome unknown; 4 unreachable (3 if something changed before); 1 a template
-        rejected or a call refused; else 0."""
+        """5 an outcome unknown; 4 unreachable (3 if something changed before); 3 a change the
+        file could not record; 1 a template rejected or a call refused; else 0."""
         codes = {item.code for item in self.items}
         if ExitCode.UNKNOWN in codes:
             return ExitCode.UNKNOWN
+        if ExitCode.PARTIAL in codes:
+            return ExitCode.PARTIAL
         if ExitCode.UNREACHABLE in codes:
             return ExitCode.PARTIAL if self.changed else ExitCode.UNREACHABLE
         if ExitCode.REJECTED in codes:
