@@ -302,8 +302,8 @@ APPLY_EPILOG = (
     "(comments and order kept). --update sends the file's text and name where they differ from "
     "USMS's. --prune deletes the entries marked delete = true (their id becomes deleted_id).\n\n"
     "Exit codes: 0 every template approved or under review · 1 a template rejected, or a call "
-    "refused · 2 bad file (nothing sent) · 3 changes made, then the API became unreachable · "
-    "4 unreachable · 5 outcome unknown."
+    "refused · 2 bad file (nothing sent) · 3 partly done (the API became unreachable, or the "
+    "file could not take a new id) · 4 unreachable · 5 outcome unknown."
 )
 
 
