@@ -3,6 +3,7 @@ counting its own sends, the receipt words of the real API, and a fuzzed page par
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -272,6 +273,18 @@ def test_an_empty_month_shows_a_zero_total(fake: FakeUSMS) -> None:
 
 
 # ---- the page parser --------------------------------------------------------------------------
+
+
+def test_infinity_and_nan_from_the_server_are_not_numbers() -> None:
+    from usms_cli.core.stats import parse_page
+
+    body = json.loads('{"Total": Infinity, "Data": [{"Count": NaN, "SuccessCount": Infinity, '
+                      '"SendDate": -Infinity}]}')  # fmt: skip
+    page = parse_page(body)
+    assert page.total is None
+    assert (page.rows[0].counts.sent, page.rows[0].counts.delivered) == (0, 0)
+    assert page.rows[0].date == "-inf"
+
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
