@@ -77,6 +77,8 @@ def _fixtures(folder: Path) -> None:
     (folder / "200k-customers.txt").write_text("".join(f"1390000{i:04d}\n" for i in range(50)))
     (folder / "people.csv").write_text("phone,code\n13800000004,123456\n13800000005,654321\n")
     (folder / "oncall.txt").write_text("13800000006\n")
+    (folder / "opt-outs.txt").write_text("13800000008\n")
+    (folder / "licence.jpg").write_bytes(b"\xff\xd8\xff\xe0 a small stand-in image \xff\xd9")
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,7 @@ def readme_sandbox() -> Iterator[dict[str, str]]:
     config = SandboxConfig(receipt_delay=0.2)
     config.templates["UTA1234"] = Template("UTA1234", "您的验证码是{1}，5分钟内有效。", purpose=1)
     config.templates["UTN5678"] = Template("UTN5678", "您关注的服务有新的通知，请登录控制台查看。")
+    config.templates["UTR4321"] = Template("UTR4321", "您的验证码是{1}。", purpose=1, status=3)
     config.signatures["Acme"] = Signature("SIG-Acme", "Acme")
     server = start_sandbox(config)
     yield {

@@ -56,13 +56,26 @@ def root(
 
 def _register() -> None:
     """Each command is declared in its own module and registered here (no import cycle)."""
-    from usms_cli.cli import listen, lookup, receipt, sandbox, send
+    from usms_cli.cli import (
+        api,
+        blacklist,
+        listen,
+        receipt,
+        sandbox,
+        send,
+        signature,
+        stats,
+        template,
+    )
     from usms_cli.cli.sections import SectionedCommand
 
     app.command(epilog=send.SEND_EPILOG, no_args_is_help=False, cls=SectionedCommand)(send.send)
     app.command(epilog=receipt.RECEIPT_EPILOG)(receipt.receipt)
-    app.command(epilog=lookup.LOOKUP_EPILOG)(lookup.template)
-    app.command(epilog=lookup.LOOKUP_EPILOG)(lookup.signature)
+    app.add_typer(template.template_app, name="template")
+    app.add_typer(signature.signature_app, name="signature")
+    app.command(epilog=stats.STATS_EPILOG)(stats.stats)
+    app.add_typer(blacklist.blacklist_app, name="blacklist")
+    app.command(epilog=api.API_EPILOG)(api.api)
     app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
     app.command(epilog=listen.LISTEN_EPILOG)(listen.listen)
 

@@ -13,7 +13,8 @@ from usms_cli.core.errors import ExitCode
 
 SANDBOX_EPILOG = (
     "Examples: usms sandbox · usms sandbox --port 0 --latency 150 --fail-rate 0.1 "
-    "--fail-number 13800000001 --record sent.jsonl · usms sandbox --config templates.toml\n\n"
+    "--fail-number 13800000001 --record sent.jsonl · usms sandbox --config templates.toml · "
+    "usms sandbox --review-delay 30 --balance 100 --blocked-word 赌博 --receipt-language zh\n\n"
     "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM) · 2 bad options or the port is taken.\n\n"
     "The sandbox keys are fixed and public (usms-sandbox-public-key / usms-sandbox-private-key): "
     "they are not secrets, so they may be given as flags. Only loopback addresses are allowed."
@@ -76,8 +77,52 @@ def sandbox(
         list[str] | None,
         typer.Option(
             "--fail-number",
+            metavar="PHONE[=CODE]",
+            help="A number whose delivery always fails, with this ReceiptCode (default "
+            "UNDELIVRD; e.g. MLBLACK, -131, YX:9432). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    unknown_numbers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unknown-number",
             metavar="PHONE",
-            help="A number whose delivery always fails. Repeatable.",
+            help="A number whose receipt stays unknown (Unknow). Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    receipt_language: Annotated[
+        str,
+        typer.Option(
+            "--receipt-language",
+            metavar="en|zh",
+            help="ReceiptResult words: Success/Fail/Unknow or 发送成功/发送失败/状态未知.",
+        ),
+    ] = "en",
+    review_delay: Annotated[
+        float,
+        typer.Option(
+            "--review-delay",
+            metavar="SECONDS",
+            help="How long a created template or signature stays under review.",
+        ),
+    ] = 2.0,
+    balance: Annotated[
+        int | None,
+        typer.Option(
+            "--balance",
+            metavar="N",
+            help="Messages the account may still send; then RetCode 18013.",
+            show_default=False,
+        ),
+    ] = None,
+    blocked_words: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--blocked-word",
+            metavar="WORD",
+            help="A word the carriers block (RetCode 18023). Repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -117,6 +162,11 @@ def sandbox(
         receipt_delay=receipt_delay,
         record=record,
         display=not quiet,
+        review_delay=review_delay,
+        balance=balance,
+        blocked_words=tuple(blocked_words or ()),
+        unknown_numbers=tuple(unknown_numbers or ()),
+        receipt_language=receipt_language.strip().lower(),
     )
     output = console()
 

@@ -149,8 +149,8 @@ ACTIONS: Mapping[str, Action] = {
             "CreateUSMSSignature",
             False,
             "create a signature (reviewed by UCloud)",
-            f"{_PROJECT} SigContent! SigType:int! SigPurpose:int! CertificateType:int "
-            "Description File ProxyFile International:bool QualificationId SceneDesc",
+            f"{_PROJECT} SigContent! SigType:int! SigPurpose:int! CertificateType:int! "
+            "Description! File ProxyFile International:bool QualificationId SceneDesc",
             "SigId",
         ),
         _action(
@@ -172,7 +172,7 @@ ACTIONS: Mapping[str, Action] = {
             "BatchCreateUSMSBlacklistPhone",
             False,
             "add numbers to the blacklist",
-            f"{_PROJECT} IsGlobal:bool BlackList:b64json!1000",
+            f"{_PROJECT} IsGlobal:bool! BlackList:b64json!1000",
             "SuccessList FailedList ReqUuid",
         ),
         _action(

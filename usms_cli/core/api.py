@@ -144,8 +144,11 @@ def redact(flat: dict[str, str], *, mask_pii: bool = False) -> dict[str, str]:
                 shown[key] = mask_phone(value)
             elif key.startswith("TemplateParams."):
                 shown[key] = MASKED_PARAM
-            elif key == "TaskContent":
+            elif key in ("TaskContent", "BlackList"):
                 shown[key] = f"<{len(value):,} characters of base64, masked; --show-pii shows it>"
+    for key in ("File", "ProxyFile"):  # a qualification file: megabytes of base64
+        if key in shown and len(shown[key]) > 64:
+            shown[key] = f"<{len(shown[key]):,} characters of base64>"
     if "Signature" in shown:
         shown["Signature"] = REDACTED
     if "PublicKey" in shown:

@@ -71,9 +71,10 @@ PURPOSE_WORDS = {1: "verification code", 2: "notification", 3: "marketing"}
 
 
 def as_int(value: Any) -> int | None:
+    """``value`` as an int, or None (JSON may hold Infinity, which int() cannot take)."""
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

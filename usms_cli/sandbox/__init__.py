@@ -1,9 +1,12 @@
 """A local, USMS-compatible sandbox server (stdlib only; rich for the live display).
 
 It speaks the wire protocol of UCloud's API gateway closely enough that the official SDK and
-``usms`` itself cannot tell the difference for the actions a sender needs:
-``SendUSMSMessage``, ``SendBatchUSMSMessage``, ``GetUSMSSendReceipt``, ``QueryUSMSTemplate``
-and ``QueryUSMSSignature``. Nothing leaves the machine (it binds only to loopback), and
+``usms`` itself cannot tell the difference for the actions usms uses: the sends
+(``SendUSMSMessage``, ``SendBatchUSMSMessage``), ``GetUSMSSendReceipt``, templates and
+signatures (``Create``/``Update``/``Delete``/``Query``, with a review that ends after
+``review_delay``), the statistics (``GetUSMSSendStatistics``,
+``GetUSMSTemplateSendStatistics``, counted from its own sends) and
+``BatchCreateUSMSBlacklistPhone``. Nothing leaves the machine (it binds only to loopback), and
 accepted messages can be shown live, recorded as JSON lines and inspected from tests through
 :class:`SandboxServer`.
 
@@ -15,8 +18,9 @@ it rather than copied into it. From the rest of ``usms_cli`` it imports only
 ``core.errors`` (for the messages of ``usms sandbox``).
 
 Modules: ``config`` (templates, signatures, the TOML file, the ``usms sandbox`` options),
-``rules`` (the API's rules, pure), ``backend`` (the actions, no HTTP), ``http`` (framing and
-parsing), ``server`` (running it).
+``rules`` (the API's rules, pure), ``backend`` (the gateway checks and the sends, no HTTP),
+``manage`` (templates and signatures), ``ledger`` (receipts, statistics, blacklist), ``http``
+(framing and parsing), ``server`` (running it).
 """
 
 from __future__ import annotations

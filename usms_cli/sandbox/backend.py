@@ -27,13 +27,11 @@ from usms_cli.sandbox.rules import (
     DIGITS,
     MAX_BATCH_TARGETS,
     MAX_PHONE_NUMBERS,
-    MAX_SESSION_NOS,
     MAX_USER_ID_CHARS,
+    blocked_word,
     canonical_phone,
-    cost_count,
     failure,
     indexed,
-    is_domestic,
     new_message,
     phone_parts,
     render,
@@ -44,6 +42,31 @@ from usms_cli.sandbox.rules import (
 )
 
 SEND_OK_MESSAGE = "提交发送成功"
+BALANCE_MESSAGE = "账户或项目短信余额不足 (insufficient SMS balance; sandbox --balance)"
+BLOCKED_MESSAGE = "内容含有运营商屏蔽关键字 (a carrier-blocked keyword: {word!r})"
+BLACKLISTED = "phone in the black list"
+
+# ReceiptResult words, by receipt_language: delivered, failed, unknown (sic: "Unknow").
+RECEIPT_WORDS = {
+    "en": {"ok": "Success", "fail": "Fail", "unknown": "Unknow"},
+    "zh": {"ok": "发送成功", "fail": "发送失败", "unknown": "状态未知"},
+}
+# Receipt codes and descriptions (usms-docs receipt_code.md); --fail-number PHONE=CODE picks
+# the code of a failing number.
+RECEIPT_CODES = {
+    "DELIVRD": "用户接收成功",
+    "UNDELIVRD": "用户接收失败",
+    "MLBLACK": "手机号在黑名单中",
+    "-99": "一分钟内重复发送被拦截",
+    "-131": "验证码30秒内重复发送被拦截",
+    "YX:9432": "验证码每分钟限发1条",
+    "YX:9433": "验证码每小时限发3条",
+    "YX:9434": "验证码每天限发6条",
+    "YX:9420": "夜间禁止群发",
+    "YX:9422": "内容含有屏蔽词",
+}
+Outcome = tuple[str, str, str]
+"""How one accepted message ends: (``ok``/``fail``/``unknown``, ReceiptCode, ReceiptDesc)."""
 FAIL_RATE_MESSAGE = "Service error, nothing was submitted (sandbox fail_rate)"
 
 Reply = Callable[..., dict[str, Any]]
@@ -64,7 +87,7 @@ class Session:
     sent_monotonic: float
     sent_time: float
     messages: list[dict[str, Any]]
-    failed: list[bool]
+    outcomes: list[Outcome]
 
 
 class Backend:
@@ -76,6 +99,7 @@ class Backend:
         self.request_counts: collections.Counter[str] = collections.Counter()
         self.started = int(time.time())
         self.sessions: dict[str, Session] = {}
+        self.blacklist: dict[str, set[int]] = {}  # international digits -> purposes (0: all)
         self.lock = threading.Lock()
         self._random = random.Random(config.seed)
         self._record_lock = threading.Lock()
@@ -125,9 +149,49 @@ class Backend:
         sig = self.config.signatures.get(sig_content)
         if sig is None:
             return f"Signature {sig_content!r} does not exist"
+        with self.lock:
+            sig.settle(time.monotonic())
         if sig.status != STATUS_APPROVED:
             return f"Signature {sig_content!r} is not approved (status {sig.status})"
         return None
+
+    def template(self, template_id: str) -> Template | None:
+        """The template, its review settled as of now."""
+        template = self.config.templates.get(template_id)
+        if template is not None:
+            with self.lock:
+                template.settle(time.monotonic())
+        return template
+
+    def blacklisted(self, phone: str, purpose: int) -> bool:
+        from usms_cli.sandbox.ledger import blacklist_key
+
+        purposes = self.blacklist.get(blacklist_key(phone) or "", set())
+        return 0 in purposes or purpose in purposes
+
+    def charge(self, count: int) -> bool:
+        """Take ``count`` messages off the balance; False (nothing taken) when it is short."""
+        with self.lock:
+            if self.config.balance is None:
+                return True
+            if count > self.config.balance:
+                return False
+            self.config.balance -= count
+            return True
+
+    def outcome(self, phone: str, purpose: int) -> Outcome:
+        config = self.config
+        if self.blacklisted(phone, purpose):
+            return "fail", "MLBLACK", RECEIPT_CODES["MLBLACK"]
+        canonical = canonical_phone(phone)
+        fail = {canonical_phone(n): n for n in config.fail_numbers}
+        if phone in config.fail_numbers or canonical in fail:
+            code = config.fail_codes.get(fail.get(canonical, phone), "UNDELIVRD")
+            return "fail", code, RECEIPT_CODES.get(code, "用户接收失败")
+        unknown = {canonical_phone(n) for n in config.unknown_numbers}
+        if phone in config.unknown_numbers or canonical in unknown:
+            return "unknown", "", "状态未知"
+        return "ok", "DELIVRD", RECEIPT_CODES["DELIVRD"]
 
     def unlucky(self) -> bool:
         """True when this valid send is refused with 18004 (``fail_rate``)."""
@@ -137,23 +201,24 @@ class Backend:
             return self._random.random() < self.config.fail_rate
 
     def store(self, session_no: str, now: float, messages: list[dict[str, Any]]) -> None:
-        """Keep accepted messages: receipts, ``messages``, the record file, the display."""
+        """Keep accepted messages: receipts, ``messages``, the record file, the display. A
+        blacklisted number is kept for its receipt (MLBLACK) but receives nothing."""
         config = self.config
-        fail_canonical = {canonical_phone(number) for number in config.fail_numbers}
-        failed = [
-            bool(fail_canonical)
-            and (
-                message["phone"] in config.fail_numbers
-                or canonical_phone(message["phone"]) in fail_canonical
-            )
-            for message in messages
-        ]
+        outcomes: list[Outcome]
+        if config.fail_numbers or config.unknown_numbers or self.blacklist:
+            purposes = {t.template_id: t.purpose for t in config.templates.values()}
+            outcomes = [
+                self.outcome(m["phone"], purposes.get(m["template_id"], 0)) for m in messages
+            ]
+        else:  # the usual case, and the one a big batch must not slow down
+            outcomes = [("ok", "DELIVRD", RECEIPT_CODES["DELIVRD"])] * len(messages)
+        delivered = [m for m, o in zip(messages, outcomes, strict=True) if o[1] != "MLBLACK"]
         with self.lock:
-            self.sessions[session_no] = Session(time.monotonic(), now, messages, failed)
-            self.messages.extend(messages)
-        self._record(messages)
+            self.sessions[session_no] = Session(time.monotonic(), now, messages, outcomes)
+            self.messages.extend(delivered)
+        self._record(delivered)
         if config.display:
-            self._show(messages)
+            self._show(delivered)
 
     # -- side outputs
 
@@ -236,7 +301,7 @@ def _read_send(backend: Backend, params: Mapping[str, str]) -> _SendRequest | tu
         shown = ", ".join(repr(phone) for phone in invalid[:10])
         more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
         return 18014, f"Invalid phone numbers: {shown}{more}"
-    template = backend.config.templates.get(template_id)
+    template = backend.template(template_id)
     problem = template_problem(template, template_id)
     if problem is not None or template is None:
         return 18017, problem or ""
@@ -268,12 +333,19 @@ def send(backend: Backend, params: Mapping[str, str], reply: Reply) -> dict[str,
     request = _read_send(backend, params)
     if isinstance(request, tuple):
         return reply(*request)
+    body = render(request.template.text, request.template_params)
+    word = blocked_word([body], backend.config.blocked_words)
+    if word is not None:
+        return reply(18023, BLOCKED_MESSAGE.format(word=word))
     if backend.unlucky():
         return reply(18004, FAIL_RATE_MESSAGE)
+    purpose = request.template.purpose
+    deliverable = sum(1 for phone in request.phones if not backend.blacklisted(phone, purpose))
+    if not backend.charge(deliverable):
+        return reply(18013, BALANCE_MESSAGE)
     session_no = str(uuid.uuid4())
     now = time.time()
     template_id = request.template.template_id
-    body = render(request.template.text, request.template_params)
     # A tuple keeps the message dicts out of the cyclic GC's way (large batches).
     values = tuple(request.template_params)
     messages = [
@@ -321,21 +393,27 @@ def _task_messages(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The accepted messages of one task, and its FailContent entry if a target was refused."""
     template_id, sig_content = task["TemplateId"], task["SigContent"]
-    template = backend.config.templates.get(template_id)
+    template = backend.template(template_id)
     task_reason = template_problem(template, template_id) or backend.signature_problem(sig_content)
+    purpose = 0 if template is None else template.purpose
     messages: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for target in task["Target"]:
         phone = target["Phone"]
         parts = phone_parts(phone)
         reason = task_reason or target_problem(target, parts, template)
-        if reason is None and canonical_phone(phone) in refuse:
-            reason = "phone in the black list"
+        if reason is None and (
+            canonical_phone(phone) in refuse or backend.blacklisted(phone, purpose)
+        ):
+            reason = BLACKLISTED
+        values = tuple(target.get("TemplateParams") or ())
+        body = "" if template is None else render(template.text, list(values))
+        word = blocked_word([body], backend.config.blocked_words) if reason is None else None
+        if word is not None:
+            reason = BLOCKED_MESSAGE.format(word=word)
         if reason is not None or template is None:
             failures.append(failure(target, reason or "refused"))
             continue
-        values = tuple(target.get("TemplateParams") or ())
-        body = render(template.text, list(values))
         item = new_message(session_no, now, phone, parts, sig_content, template_id, values, body)
         item["user_id"] = target.get("UserId", "")
         item["extend_code"] = target.get("ExtendCode", "")
@@ -366,6 +444,8 @@ def send_batch(backend: Backend, params: Mapping[str, str], reply: Reply) -> dic
         messages.extend(accepted)
         if failed is not None:
             fail_content.append(failed)
+    if messages and not backend.charge(len(messages)):
+        return reply(18013, BALANCE_MESSAGE)
     extra: dict[str, Any] = {
         "ReqUuid": str(uuid.uuid4()),
         "SuccessCount": len(messages),
@@ -381,98 +461,29 @@ def send_batch(backend: Backend, params: Mapping[str, str], reply: Reply) -> dic
     return reply(BATCH_PARTIAL_RETCODE, "短信发送失败", **extra)
 
 
-# --------------------------------------------------------------------------------------------
-# GetUSMSSendReceipt, QueryUSMSTemplate, QueryUSMSSignature
-
-
-def _receipt(item: Mapping[str, Any], failed: bool, receipt_time: int) -> dict[str, Any]:
-    return {
-        "Phone": item["phone"],
-        "CostCount": cost_count(item["text"], domestic=is_domestic(phone_parts(item["phone"]))),
-        "ReceiptResult": "Fail" if failed else "Success",
-        "ReceiptCode": "UNDELIVRD" if failed else "DELIVRD",
-        "ReceiptDesc": "用户接收失败" if failed else "用户接收成功",
-        "ReceiptTime": receipt_time,
-        "UserId": item["user_id"],
-    }
-
-
-def receipts(backend: Backend, params: Mapping[str, str], reply: Reply) -> dict[str, Any]:
-    """GetUSMSSendReceipt: a session's receipts once ``receipt_delay`` has passed."""
-    session_nos = indexed(params, "SessionNoSet")
-    if not session_nos:
-        return reply(18001, "Missing parameter: SessionNoSet.N")
-    if len(session_nos) > MAX_SESSION_NOS:
-        return reply(
-            18002,
-            f"Too many SessionNos: {len(session_nos)} (at most {MAX_SESSION_NOS} per request)",
-        )
-    delay = backend.config.receipt_delay
-    now = time.monotonic()
-    data: list[dict[str, Any]] = []
-    for session_no in dict.fromkeys(session_nos):
-        with backend.lock:
-            session = backend.sessions.get(session_no)
-        receipt_set: list[dict[str, Any]] = []
-        if session is not None and now - session.sent_monotonic >= delay:
-            receipt_time = int(session.sent_time + delay)
-            receipt_set = [
-                _receipt(item, failed, receipt_time)
-                for item, failed in zip(session.messages, session.failed, strict=True)
-            ]
-        data.append({"SessionNo": session_no, "ReceiptSet": receipt_set})
-    return reply(0, "Success", Data=data)
-
-
-def query_template(backend: Backend, params: Mapping[str, str], reply: Reply) -> dict[str, Any]:
-    """QueryUSMSTemplate: one template by id, whatever its status."""
-    template_id = params.get("TemplateId", "")
-    if not template_id:
-        return reply(18001, "Missing parameter: TemplateId")
-    template = backend.config.templates.get(template_id)
-    if template is None:
-        return reply(18017, f"Template {template_id} does not exist")
-    data = {
-        "TemplateId": template.template_id,
-        "Purpose": template.purpose,
-        "TemplateName": template.name,
-        "Template": template.text,
-        "UnsubscribeInfo": "",
-        "Status": template.status,
-        "Remark": template.remark,
-        "ErrDesc": template.err_desc,
-        "CreateTime": backend.started,
-        "Instruction": "",
-    }
-    return reply(0, "Success", Data=data)
-
-
-def query_signature(backend: Backend, params: Mapping[str, str], reply: Reply) -> dict[str, Any]:
-    """QueryUSMSSignature: one signature by id and/or content."""
-    sig_id = params.get("SigId", "")
-    content = params.get("SigContent", "")
-    if not sig_id and not content:
-        return reply(18001, "Missing parameter: SigId or SigContent")
-    for sig in backend.config.signatures.values():
-        if (not sig_id or sig.sig_id == sig_id) and (not content or sig.content == content):
-            data = {
-                "SigId": sig.sig_id,
-                "SigContent": sig.content,
-                "Status": sig.status,
-                "ErrDesc": sig.err_desc,
-            }
-            return reply(0, "Success", Data=data)
-    wanted = " / ".join(repr(part) for part in (sig_id, content) if part)
-    return reply(18016, f"Signature {wanted} does not exist")
-
-
 Handler = Callable[[Backend, Mapping[str, str], Reply], dict[str, Any]]
 
-ACTIONS: dict[str, Handler] = {
-    "SendUSMSMessage": send,
-    "SendBatchUSMSMessage": send_batch,
-    "GetUSMSSendReceipt": receipts,
-    "QueryUSMSTemplate": query_template,
-    "QueryUSMSSignature": query_signature,
-}
+
+def _actions() -> dict[str, Handler]:
+    from usms_cli.sandbox import ledger, manage
+
+    return {
+        "SendUSMSMessage": send,
+        "SendBatchUSMSMessage": send_batch,
+        "GetUSMSSendReceipt": ledger.receipts,
+        "QueryUSMSTemplate": manage.query_template,
+        "QueryUSMSSignature": manage.query_signature,
+        "CreateUSMSTemplate": manage.create_template,
+        "UpdateUSMSTemplate": manage.update_template,
+        "DeleteUSMSTemplate": manage.delete_templates,
+        "CreateUSMSSignature": manage.create_signature,
+        "UpdateUSMSSignature": manage.update_signature,
+        "DeleteUSMSSignature": manage.delete_signatures,
+        "GetUSMSSendStatistics": ledger.send_statistics,
+        "GetUSMSTemplateSendStatistics": ledger.template_statistics,
+        "BatchCreateUSMSBlacklistPhone": ledger.add_blacklist,
+    }
+
+
+ACTIONS: dict[str, Handler] = _actions()
 """The actions the sandbox knows: a new one is one entry here and one handler above."""

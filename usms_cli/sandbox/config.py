@@ -22,13 +22,38 @@ DEFAULT_PORT = 8040
 """Port used by ``serve_forever`` when the caller does not choose one."""
 
 BATCH_PARTIAL_RETCODE = 18046
+STATUS_UNDER_REVIEW = 1
 STATUS_APPROVED = 2
+STATUS_REJECTED = 3
+RECEIPT_LANGUAGES = ("en", "zh")
 _PURPOSES = (1, 2, 3)
 _STATUSES = (0, 1, 2, 3, 4)
 
 
+class _Review:
+    """Review state of a template or signature: one created or updated is under review until
+    ``review_at`` (a ``time.monotonic()`` value), then approved, or rejected with ``verdict``
+    as its ErrDesc."""
+
+    status: int
+    err_desc: str
+    review_at: float | None
+    verdict: str
+
+    def settle(self, now: float) -> None:
+        if self.review_at is not None and now >= self.review_at:
+            self.status = STATUS_REJECTED if self.verdict else STATUS_APPROVED
+            self.err_desc = self.verdict
+            self.review_at = None
+
+    def submit(self, now: float, delay: float, verdict: str) -> None:
+        self.status, self.err_desc = STATUS_UNDER_REVIEW, ""
+        self.review_at, self.verdict = now + delay, verdict
+        self.settle(now)
+
+
 @dataclass
-class Template:
+class Template(_Review):
     """An SMS template as the sandbox knows it (status 2 = approved)."""
 
     template_id: str
@@ -38,16 +63,26 @@ class Template:
     name: str = ""
     remark: str = ""
     err_desc: str = ""
+    unsubscribe: str = ""
+    instruction: str = ""
+    international: bool = False
+    create_time: int = 0
+    review_at: float | None = None
+    verdict: str = ""
 
 
 @dataclass
-class Signature:
+class Signature(_Review):
     """An SMS signature, keyed by its content (status 2 = approved)."""
 
     sig_id: str
     content: str
     status: int = STATUS_APPROVED
     err_desc: str = ""
+    sig_type: int = 0
+    purpose: int = 0
+    review_at: float | None = None
+    verdict: str = ""
 
 
 def default_templates() -> dict[str, Template]:
@@ -99,6 +134,19 @@ class SandboxConfig:
     """Append one JSON line per accepted message (per phone number) to this file."""
     display: bool = False
     """Show every accepted message on stderr as it arrives."""
+    review_delay: float = 2.0
+    """Seconds a created or updated template or signature stays under review."""
+    balance: int | None = None
+    """Messages (one per number) the account may still send; None: no limit. A send that
+    needs more is refused with RetCode 18013, and accepted messages are taken off it."""
+    blocked_words: set[str] = field(default_factory=set)
+    """Words the carriers block: a message holding one is refused with RetCode 18023."""
+    fail_codes: dict[str, str] = field(default_factory=dict)
+    """ReceiptCode of a fail_number (by the number as listed there); default UNDELIVRD."""
+    unknown_numbers: set[str] = field(default_factory=set)
+    """Numbers whose receipt stays 'Unknow' / '状态未知' (matched like fail_numbers)."""
+    receipt_language: str = "en"
+    """ReceiptResult words: "en" Success/Fail/Unknow (sic), "zh" 发送成功/发送失败/状态未知."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,6 +293,10 @@ def _out_of_range(config: SandboxConfig) -> list[str]:
         bad.append("latency_ms")
     if config.receipt_delay < 0:
         bad.append("receipt_delay")
+    if config.review_delay < 0:
+        bad.append("review_delay")
+    if config.balance is not None and config.balance < 0:
+        bad.append("balance")
     return bad
 
 
@@ -252,6 +304,8 @@ _RANGES = {
     "fail_rate": "must be between 0 and 1",
     "latency_ms": "must not be negative",
     "receipt_delay": "must not be negative",
+    "review_delay": "must not be negative",
+    "balance": "must not be negative",
 }
 
 
@@ -259,6 +313,8 @@ def check_config(config: SandboxConfig) -> None:
     """Raise ``ValueError`` for a config no sandbox can run with (checked at start)."""
     for name in _out_of_range(config):
         raise ValueError(f"{name} {_RANGES[name]}, got {getattr(config, name)}")
+    if config.receipt_language not in RECEIPT_LANGUAGES:
+        raise ValueError(f"receipt_language must be en or zh, got {config.receipt_language!r}")
     if config.record_path:
         try:
             with open(config.record_path, "a", encoding="utf-8"):
@@ -328,6 +384,11 @@ class SandboxOptions:
     receipt_delay: float = 2.0
     record: str | os.PathLike[str] | None = None
     display: bool = True
+    review_delay: float = 2.0
+    balance: int | None = None
+    blocked_words: Sequence[str] = ()
+    unknown_numbers: Sequence[str] = ()
+    receipt_language: str = "en"
 
 
 def config_from_options(
@@ -349,16 +410,32 @@ def config_from_options(
     config.latency_ms = options.latency_ms
     config.fail_rate = options.fail_rate
     config.receipt_delay = options.receipt_delay
+    config.review_delay = options.review_delay
+    config.balance = options.balance
     bad = _out_of_range(config)
     if "fail_rate" in bad:
         raise InputError("--fail-rate must be between 0 and 1")
-    if bad:
+    if "latency_ms" in bad or "receipt_delay" in bad:
         raise InputError("--latency and --receipt-delay must not be negative")
-    for number in options.fail_numbers:
-        try:
-            config.fail_numbers.add(normalize_phone(number))
-        except ValueError as exc:
-            raise InputError(f"--fail-number {number!r}: {exc}") from None
+    if bad:
+        raise InputError("--review-delay and --balance must not be negative")
+    if options.receipt_language not in RECEIPT_LANGUAGES:
+        raise InputError(f"--receipt-language must be en or zh, not {options.receipt_language!r}")
+    config.receipt_language = options.receipt_language
+    config.blocked_words = {word for word in options.blocked_words if word.strip()}
+    for flag, numbers, into in (
+        ("--fail-number", options.fail_numbers, config.fail_numbers),
+        ("--unknown-number", options.unknown_numbers, config.unknown_numbers),
+    ):
+        for spec in numbers:
+            number, _, code = spec.partition("=") if flag == "--fail-number" else (spec, "", "")
+            try:
+                wire = normalize_phone(number)
+            except ValueError as exc:
+                raise InputError(f"{flag} {spec!r}: {exc}") from None
+            into.add(wire)
+            if code.strip():
+                config.fail_codes[wire] = code.strip()
     config.record_path = os.fspath(options.record) if options.record else None
     config.display = options.display
     return config

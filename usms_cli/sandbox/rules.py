@@ -203,3 +203,123 @@ def failure(target: Mapping[str, Any], reason: str) -> dict[str, Any]:
         "UserId": target.get("UserId", ""),
         "FailureDetails": reason,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Templates and signatures as the API and its reviewers judge them
+
+MAX_TEMPLATE_CHARS = 500
+MAX_UPDATED_TEMPLATE_CHARS = 600
+MAX_TEMPLATE_NAME = 32
+MAX_TEMPLATE_REMARK = 128
+MAX_FILE_BYTES = 4 * 1024 * 1024
+SIG_TYPES = range(6)
+SIG_PURPOSES = (0, 1)
+RETIRED_SIG_TYPES = {1: "app", 2: "website", 3: "official account or mini-program"}
+
+
+def template_fields_problem(
+    name: str | None, text: str | None, remark: str, limit: int
+) -> tuple[int, str] | None:
+    """``(RetCode, message)`` when Create/UpdateUSMSTemplate's fields are refused outright."""
+    if text is not None and not text:
+        return 18001, "Missing parameter: Template"
+    if text is not None and len(text) > limit:
+        return 18002, f"Template is longer than {limit} characters"
+    if name is not None and not name:
+        return 18001, "Missing parameter: TemplateName"
+    if name is not None and len(name) > MAX_TEMPLATE_NAME:
+        return 18002, f"TemplateName is longer than {MAX_TEMPLATE_NAME} characters"
+    if len(remark) > MAX_TEMPLATE_REMARK:
+        return 18002, f"Remark is longer than {MAX_TEMPLATE_REMARK} characters"
+    return None
+
+
+def template_verdict(text: str, purpose: int, international: bool, unsubscribe: str) -> str:
+    """Why the review rejects a template (its ErrDesc), or "" when it approves it."""
+    if _VARIABLE.search(text) and not any(ch.isalnum() for ch in _VARIABLE.sub("", text)):
+        return "模板不能仅包含变量 (a template may not consist of variables only)"
+    if purpose == 3 and not international and not unsubscribe.strip():
+        return "营销短信需包含退订方式，如【拒收请回复R】 (marketing needs an opt-out)"
+    numbers = variables(text)
+    if numbers and numbers != list(range(1, len(numbers) + 1)):
+        return "变量需从{1}开始连续编号 (variables must be {1}, {2}, … without gaps)"
+    return ""
+
+
+def signature_fields_problem(content: str) -> tuple[int, str] | None:
+    if not content:
+        return 18001, "Missing parameter: SigContent"
+    if not 2 <= len(content) <= 12:
+        return 18002, "SigContent must be 2 to 12 characters"
+    if any(ch in content for ch in "【】[]"):
+        return 18002, "SigContent is written without 【】 or []"
+    return None
+
+
+def file_problem(value: str, name: str) -> tuple[int, str] | None:
+    """A File/ProxyFile: base64 (optionally after ``type;base64,``) of at most 4 MB."""
+    import base64
+    import binascii
+
+    encoded = value.split(",", 1)[1] if ";base64," in value[:100] else value
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return 18002, f"{name} is not base64"
+    if len(data) > MAX_FILE_BYTES:
+        return 18002, f"{name} is larger than 4 MB"
+    return None
+
+
+def signature_verdict(sig_type: int, purpose: int, has_proxy_file: bool) -> str:
+    if sig_type in RETIRED_SIG_TYPES:
+        return (
+            f"自2026-05-01起不再受理{RETIRED_SIG_TYPES[sig_type]}类签名 "
+            "(this signature type is no longer accepted)"
+        )
+    if purpose == 1 and not has_proxy_file:
+        return "他用签名需提供授权委托书 (ProxyFile) (a third-party signature needs a ProxyFile)"
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics
+
+_BREVITY = {
+    "86": "CN",
+    "1": "US",
+    "7": "RU",
+    "33": "FR",
+    "44": "GB",
+    "49": "DE",
+    "55": "BR",
+    "60": "MY",
+    "61": "AU",
+    "62": "ID",
+    "63": "PH",
+    "65": "SG",
+    "66": "TH",
+    "81": "JP",
+    "82": "KR",
+    "84": "VN",
+    "91": "IN",
+    "852": "HK",
+    "853": "MO",
+    "886": "TW",
+}
+
+
+def brevity_code(parts: tuple[str, str] | None) -> str:
+    """The country of a number as statistics name it (``CN``; ``+cc`` when not in the table)."""
+    if parts is None:
+        return "??"
+    return _BREVITY.get(parts[0], f"+{parts[0]}")
+
+
+def blocked_word(values: list[str], words: set[str]) -> str | None:
+    """The first blocked word found in ``values``, or None."""
+    for word in words:
+        if any(word in value for value in values):
+            return word
+    return None
