@@ -71,7 +71,7 @@ def main() -> None:
         unique = make_file(path, args.lines)
         baseline, _, _ = timed([args.python, "-c", "import typer"])
         wc, _, _ = timed(["wc", "-l", path])
-        command = [args.python, "-m", "usms_cli", "send", "--dry-run", "-t", "UTA1", "-s", "B"]
+        command = [args.python, "-m", "usms_cli", "send", "--dry-run", "-t", "UTA1", "-s", "BB"]
         command += ["-f", path]
         wall, peak, out = timed(command)
         json_wall, json_peak, json_out = timed([*command, "--json"])

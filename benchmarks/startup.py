@@ -17,6 +17,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,7 +82,10 @@ def main() -> None:
         for k, v in os.environ.items()
         if not k.startswith(("UCLOUD_", "USMS_")) and k != "PYTHONDONTWRITEBYTECODE"
     }
-    send_env = {**base_env, **sandbox_env}
+    # A real send records into the send history, as it does for a user (a file kept across the
+    # runs); --again because the same message to the same number is a repeat.
+    history = tempfile.mkdtemp(prefix="usms-startup-")
+    send_env = {**base_env, **sandbox_env, "USMS_HISTORY": os.path.join(history, "h.sqlite3")}
     tab_env = {
         **base_env,
         "_USMS_COMPLETE": "complete_bash",
@@ -95,10 +99,13 @@ def main() -> None:
         "usms --version": ([*usms, "--version"], base_env),
         "TAB completion": (usms, tab_env),
         "send --dry-run": (
-            [*usms, "send", "--dry-run", "-t", "T", "-s", "S", "13800000000"],
+            [*usms, "send", "--dry-run", "-t", "T", "-s", "SS", "13800000000"],
             base_env,
         ),
-        "send (sandbox)": ([*usms, "send", "-q", "-p", "123456", "13800000000"], send_env),
+        "send (sandbox)": (
+            [*usms, "send", "-q", "--again", "-p", "123456", "13800000000"],
+            send_env,
+        ),
     }
     if sdk_available(python):
         cases["SDK send script"] = ([python, "-c", SDK_SCRIPT], send_env)

@@ -8,17 +8,16 @@ Heavy modules (requests, rich, dotenv) are imported inside the functions that ne
 # No ``from __future__ import annotations`` in the CLI modules: Typer would have to evaluate
 # every string annotation of every command on each run (~60 ms per call and per TAB here).
 
-from typing import Annotated
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any
 
 import typer
 
 from usms_cli import __version__
-from usms_cli.cli.config import config_app
 from usms_cli.cli.funnel import UsmsGroup
-from usms_cli.cli.history import history_app
 from usms_cli.cli.options import EXIT_CODES
 
-app = typer.Typer(
+_app = typer.Typer(
     name="usms",
     help="Send SMS through UCloud USMS: one command that signs, sends and tells you what happened.",
     epilog=EXIT_CODES,
@@ -38,7 +37,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def root(
     version: Annotated[
         bool,
@@ -54,37 +53,129 @@ def root(
     """
 
 
-def _register() -> None:
-    """Each command is declared in its own module and registered here (no import cycle)."""
-    from usms_cli.cli import (
-        api,
-        blacklist,
-        listen,
-        receipt,
-        sandbox,
-        send,
-        signature,
-        stats,
-        template,
-    )
+def _send() -> None:
+    from usms_cli.cli import send
     from usms_cli.cli.sections import SectionedCommand
 
-    app.command(epilog=send.SEND_EPILOG, no_args_is_help=False, cls=SectionedCommand)(send.send)
-    app.command(epilog=receipt.RECEIPT_EPILOG)(receipt.receipt)
-    app.add_typer(template.template_app, name="template")
-    app.add_typer(signature.signature_app, name="signature")
-    app.command(epilog=stats.STATS_EPILOG)(stats.stats)
-    app.add_typer(blacklist.blacklist_app, name="blacklist")
-    app.command(epilog=api.API_EPILOG)(api.api)
-    app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
-    app.command(epilog=listen.LISTEN_EPILOG)(listen.listen)
+    _app.command(epilog=send.SEND_EPILOG, no_args_is_help=False, cls=SectionedCommand)(send.send)
 
 
-_register()
-app.add_typer(config_app, name="config")
-app.add_typer(history_app, name="history")
+def _receipt() -> None:
+    from usms_cli.cli import receipt
+
+    _app.command(epilog=receipt.RECEIPT_EPILOG)(receipt.receipt)
+
+
+def _template() -> None:
+    from usms_cli.cli import template
+
+    _app.add_typer(template.template_app, name="template")
+
+
+def _signature() -> None:
+    from usms_cli.cli import signature
+
+    _app.add_typer(signature.signature_app, name="signature")
+
+
+def _stats() -> None:
+    from usms_cli.cli import stats
+
+    _app.command(epilog=stats.STATS_EPILOG)(stats.stats)
+
+
+def _blacklist() -> None:
+    from usms_cli.cli import blacklist
+
+    _app.add_typer(blacklist.blacklist_app, name="blacklist")
+
+
+def _api() -> None:
+    from usms_cli.cli import api
+
+    _app.command(epilog=api.API_EPILOG)(api.api)
+
+
+def _history() -> None:
+    from usms_cli.cli.history import history_app
+
+    _app.add_typer(history_app, name="history")
+
+
+def _sandbox() -> None:
+    from usms_cli.cli import sandbox
+
+    _app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
+
+
+def _listen() -> None:
+    from usms_cli.cli import listen
+
+    _app.command(epilog=listen.LISTEN_EPILOG)(listen.listen)
+
+
+def _config() -> None:
+    from usms_cli.cli.config import config_app
+
+    _app.add_typer(config_app, name="config")
+
+
+# Each command group is declared in its own module and registered here, in the order --help
+# lists them. Typer turns every registered command into a Click command on every run (about
+# 1 ms per option), so a run that names its command registers only that one.
+COMMANDS: dict[str, Callable[[], None]] = {
+    "send": _send,
+    "receipt": _receipt,
+    "template": _template,
+    "signature": _signature,
+    "stats": _stats,
+    "blacklist": _blacklist,
+    "api": _api,
+    "history": _history,
+    "sandbox": _sandbox,
+    "listen": _listen,
+    "config": _config,
+}
+
+
+def invoked(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """The command a run names, when it can be told for sure; None means all of them (help,
+    a command name being completed, anything unexpected)."""
+    if environ.get("_USMS_COMPLETE"):
+        words = (environ.get("COMP_WORDS") or environ.get("_TYPER_COMPLETE_ARGS") or "").split()
+        cword = environ.get("COMP_CWORD")
+        typed = words[1:] if cword is None else words[1 : int(cword) if cword.isdigit() else 1]
+        return typed[0] if typed and typed[0] in COMMANDS else None
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first in COMMANDS and argv[0] == first:
+        return first
+    return None
+
+
+_registered: set[str] = set()
+
+
+def register(only: str | None = None) -> None:
+    """Register ``only`` that command, or every one; each at most once."""
+    for name, add in COMMANDS.items():
+        if (only is None or name == only) and name not in _registered:
+            _registered.add(name)
+            add()
 
 
 def main() -> None:
     """Run the app (the console script goes through usms_cli.__main__.run)."""
-    app(prog_name="usms")
+    import os
+    import sys
+
+    register(invoked(sys.argv[1:], os.environ))
+    _app(prog_name="usms")
+
+
+def __getattr__(name: str) -> Any:
+    """``from usms_cli.cli import app`` (tests, CliRunner, library users) gets the app with
+    every command registered; ``main`` registers only what the run needs."""
+    if name == "app":
+        register()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

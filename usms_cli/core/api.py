@@ -6,7 +6,6 @@ parameters of a SendUSMSMessage call; ``signing.signed_params`` then adds Public
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import is_international
 from usms_cli.core.shapes import extend_code_problem, shown, user_id_problem
+from usms_cli.core.text import LazyPattern
 
 MAX_NUMBERS_PER_SEND = 1000
 MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
@@ -113,7 +113,7 @@ def build_signature_query(
     return params
 
 
-_FORM_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
+_FORM_SAFE = LazyPattern(r"[A-Za-z0-9._~-]*")
 
 
 def encode_form(flat: dict[str, str]) -> bytes:

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from usms_cli.core.errors import InputError
+from usms_cli.core.text import LazyPattern
 
 MAX_LENGTH = 500
 
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "China time")
-_VARIABLE = re.compile(r"\{([0-9]+)\}")
+_VARIABLE = LazyPattern(r"\{([0-9]+)\}")
 _GSM_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"

@@ -33,13 +33,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from typing import NamedTuple
 
 from usms_cli.core.errors import ConfigError, InputError
+from usms_cli.core.text import LazyPattern
 
 HASH_HEX_DIGITS = 32  # 128 bits: plenty to tell contents apart, half the storage of 256
 COUNTED = frozenset({"accepted", "unknown"})  # outcomes that may have reached the phone
@@ -98,8 +98,8 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-_AGE = re.compile(r"\s*([0-9]{1,12})\s*([smhdwSMHDW])\s*")
-_COUNT = re.compile(r"\s*[0-9]{1,12}\s*")
+_AGE = LazyPattern(r"\s*([0-9]{1,12})\s*([smhdwSMHDW])\s*")
+_COUNT = LazyPattern(r"\s*[0-9]{1,12}\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": HOUR, "d": DAY, "w": 7 * DAY}
 
 

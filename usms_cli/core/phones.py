@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from usms_cli.core.text import shorten
+from usms_cli.core.text import LazyPattern, shorten
 
 __all__ = [
     "COUNTRY_CODES",
@@ -55,27 +55,27 @@ MAX_LINE = 4096
 """Characters per line of a numbers file: a line holds one number, or a few; a longer one is
 not a list of numbers (and is refused before it costs time or memory)."""
 
-_MAINLAND = re.compile(r"1[3-9][0-9]{9}")
-_DIGITS = re.compile(r"[0-9]+")
+_MAINLAND = LazyPattern(r"1[3-9][0-9]{9}")
+_DIGITS = LazyPattern(r"[0-9]+")
 # Separators people type inside a number: spaces (incl. no-break and ideographic), dashes, dots.
 _SEPARATORS = str.maketrans("", "", " \t\u00a0\u3000-\u2010\u2011\u2012\u2013.")
 # Possessive quantifiers (*+) here and below: what follows them can never start with what
 # they take, so giving characters back only costs time (quadratic on a line of spaces).
-_LEADING_CODE = re.compile(r"\(\s*+(\+|00)?([0-9]{0,4})\s*+\)(.*)", re.DOTALL)
+_LEADING_CODE = LazyPattern(r"\(\s*+(\+|00)?([0-9]{0,4})\s*+\)(.*)", re.DOTALL)
 # "+44 20…", "+1 (415)…", "0044-20…": digits up to the first separator are the country code.
-_EXPLICIT_CODE = re.compile(r"([0-9]{1,3})[ \t\u00a0\u3000.(\-]")
+_EXPLICIT_CODE = LazyPattern(r"([0-9]{1,3})[ \t\u00a0\u3000.(\-]")
 # A national trunk "(0)" written right after the country code: "+44 (0) 20 7123 4567".
-_TRUNK_ZERO = re.compile(r"^[ \t\u00a0\u3000.\-]*\(0\)")
-_AREA = re.compile(r"\(([0-9]{1,6})\)")
-_LETTER = re.compile(r"[^\W\d_]")
-_PIECE_SPLIT = re.compile(r"[,;\uff0c\uff1b\r\n]+")
+_TRUNK_ZERO = LazyPattern(r"^[ \t\u00a0\u3000.\-]*\(0\)")
+_AREA = LazyPattern(r"\(([0-9]{1,6})\)")
+_LETTER = LazyPattern(r"[^\W\d_]")
+_PIECE_SPLIT = LazyPattern(r"[,;\uff0c\uff1b\r\n]+")
 # Fast path for the common spellings of one mainland mobile on a line; the match is exactly what
 # normalize() returns for it (a property test holds the two together).
 _MAINLAND_MOBILE = (
     r"[ \t]*+(?:\+86|0086|86|\([ \t]*(?:\+86|0086|86)[ \t]*\))?[ \t.\-]*+"
     r"(1[3-9][0-9])[ \t.\-]?([0-9]{4})[ \t.\-]?([0-9]{4})"
 )
-_FAST_MAINLAND = re.compile(_MAINLAND_MOBILE + r"[ \t]*\r?\n?")
+_FAST_MAINLAND = LazyPattern(_MAINLAND_MOBILE + r"[ \t]*\r?\n?")
 
 
 class InvalidPhone(ValueError):
@@ -168,7 +168,7 @@ def normalize(raw: str) -> str:
 # The same over a block of lines (re.MULTILINE): one tuple per line, either the three digit
 # groups of a fast-path number, or (in the last group) the whole line for the careful path,
 # which also takes every line longer than MAX_LINE (to refuse it).
-_BLOCK_LINES = re.compile(
+_BLOCK_LINES = LazyPattern(
     rf"^(?:(?=.{{0,{MAX_LINE}}}$)" + _MAINLAND_MOBILE + r"[ \t\r]*|(.*))$", re.MULTILINE
 )
 

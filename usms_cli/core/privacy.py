@@ -7,11 +7,12 @@ parameter values (often verification codes) become ``***``. Machine outputs (``-
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from usms_cli.core.text import LazyPattern
+
 MASKED_PARAM = "***"
-_CODE = re.compile(r"^\(([0-9]{1,4})\)")
+_CODE = LazyPattern(r"^\(([0-9]{1,4})\)")
 
 
 def mask_phone(number: str) -> str:
@@ -59,7 +60,7 @@ class Masker:
 # A run of 7 to 15 digits standing alone, as a phone number does in free text. Not part of a
 # longer token: request ids (9999473-ab12-…), versions, times, paths and counts written with
 # separators (5,248,800) are left alone.
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z_\-.:/@#])[0-9]{7,15}(?![0-9A-Za-z_\-.:/@#])")
+_DIGIT_RUN = LazyPattern(r"(?<![0-9A-Za-z_\-.:/@#])[0-9]{7,15}(?![0-9A-Za-z_\-.:/@#])")
 
 
 def mask_digits(text: str) -> str:

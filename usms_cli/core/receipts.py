@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from usms_cli.core.codes import as_int
 from usms_cli.core.errors import ExitCode, InputError
+from usms_cli.core.text import LazyPattern
 
 Result = Literal["delivered", "failed", "unknown", "pending"]
 
@@ -30,7 +30,7 @@ FINAL: frozenset[Result] = frozenset({"delivered", "failed"})
 
 # What a SessionNo looks like: groups of letters and digits joined by hyphens
 # (5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13). Anything else is a typo or an unexpanded variable.
-SESSION_NO_FORM = re.compile(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)+")
+SESSION_NO_FORM = LazyPattern(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)+")
 MAX_SESSION_NO = 128
 
 

@@ -3,12 +3,12 @@ code."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from usms_cli.core.errors import ExitCode
+from usms_cli.core.text import LazyPattern
 
 if TYPE_CHECKING:
     from usms_cli.core.api import Message
@@ -39,7 +39,7 @@ class ApiResult:
 
 
 # What a SessionNo looks like ("5a3c…-7d42-…"); anything else is treated as missing.
-_SESSION_NO = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+_SESSION_NO = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 
 
 @dataclass

@@ -11,7 +11,8 @@ a ``.env`` file is refused instead of sent. UCloud's VPC endpoint speaks only ht
 from __future__ import annotations
 
 import ipaddress
-import re
+
+from usms_cli.core.text import LazyPattern
 
 ECHO_LIMIT = 40  # characters of a refused value that a message may repeat
 
@@ -27,9 +28,9 @@ MAX_PROFILE_NAME = 100
 
 VPC_HOST = "api.service.ucloud.cn"  # http only, inside a UCloud VPC
 
-_EXTEND_CODE = re.compile(rf"[0-9]{{1,{MAX_EXTEND_CODE}}}")
-_TEMPLATE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_TEMPLATE_ID}}}")
-_PROJECT_ID = re.compile(rf"org-[A-Za-z0-9_-]{{1,{MAX_PROJECT_ID - 4}}}")
+_EXTEND_CODE = LazyPattern(rf"[0-9]{{1,{MAX_EXTEND_CODE}}}")
+_TEMPLATE_ID = LazyPattern(rf"[A-Za-z0-9_-]{{1,{MAX_TEMPLATE_ID}}}")
+_PROJECT_ID = LazyPattern(rf"org-[A-Za-z0-9_-]{{1,{MAX_PROJECT_ID - 4}}}")
 
 
 def clip(text: str, limit: int = ECHO_LIMIT) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any
+
 
 def printable(text: str | None, limit: int) -> str:
     """Server-chosen text made safe for a terminal: control characters escaped, length capped."""
@@ -25,3 +29,44 @@ def width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class LazyPattern:
+    """A regular expression compiled on first use: a run that never needs a pattern (the CSV
+    one, in a send of one number) does not pay for compiling it at start-up."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return self._compiled
+
+    @property
+    def pattern(self) -> str:
+        return self._args[0]
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled().match(text, pos)
+
+    def fullmatch(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled().fullmatch(text, pos)
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self.compiled().search(text, pos)
+
+    def sub(self, repl: Any, text: str, count: int = 0) -> str:
+        return self.compiled().sub(repl, text, count)
+
+    def split(self, text: str, maxsplit: int = 0) -> list[str | Any]:
+        return self.compiled().split(text, maxsplit)
+
+    def findall(self, text: str, pos: int = 0) -> list[Any]:
+        return self.compiled().findall(text, pos)
+
+    def finditer(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+        return self.compiled().finditer(text, pos)
