@@ -166,12 +166,21 @@ def read_entries(document: TOMLDocument, path: Path) -> list[Entry]:
 
 def _set_after_last_key(table: Table, key: str, value: str) -> None:
     """``key = value`` right after the table's last key (before the comments that tomlkit
-    attaches to it but that belong to the next table)."""
-    keys = [k for k, _ in table.value.body if k is not None]
-    try:
-        table.value._insert_after(keys[-1], key, value)
-    except (AttributeError, IndexError):  # another tomlkit: at the end, still correct TOML
-        table[key] = value
+    attaches to it but that belong to the next table).
+
+    tomlkit has no public "insert here"; ``Container._insert_at`` exists from 0.11 to 0.15 (its
+    sibling ``_insert_after`` went in 0.15.3). If it ever goes, the key lands at the end of the
+    table: still correct TOML, only the comment moves."""
+    body = table.value.body
+    keys = [i for i, (k, _) in enumerate(body) if k is not None]
+    after = keys[-1] + 1 if keys else len(body)
+    if after < len(body):
+        try:
+            table.value._insert_at(after, key, value)
+            return
+        except (AttributeError, IndexError, TypeError):
+            pass
+    table[key] = value
 
 
 def record_id(entry: Entry, template_id: str) -> None:
