@@ -32,6 +32,23 @@ PRIVATE_KEY = "TEST-PRIVATE-KEY-5ec7e7a1b2c3d4"  # scanned for in every output
 
 ALL_OUTPUTS: list[str] = []
 
+# The language the CLI runs in: English, or with USMS_TEST_LANG=zh, Chinese for the tests whose
+# messages are written with say() (tests/test_i18n.py lists them; .ci/run runs them both ways).
+TEST_LANG = os.environ.get("USMS_TEST_LANG", "en")
+
+
+def say(message: str, **fields: Any) -> str:
+    """``message`` as the CLI says it in TEST_LANG (``usms_cli.i18n.tr``)."""
+    from usms_cli import i18n
+
+    before = i18n.language()
+    i18n.set_language(TEST_LANG)
+    try:
+        return i18n.tr(message, **fields)
+    finally:
+        i18n.set_language(before)
+
+
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
@@ -55,6 +72,15 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     # Most tests send the same message twice on purpose; the history and its repeat guard
     # have their own tests (tests/test_history.py), which turn it on.
     monkeypatch.setenv("USMS_HISTORY", "off")
+    # English unless a test asks: no language from the developer's locale.
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    if TEST_LANG != "en":
+        monkeypatch.setenv("USMS_LANG", TEST_LANG)
+    from usms_cli import i18n
+
+    i18n.set_language("en")  # a library call after a Chinese run speaks English again
 
 
 # ---- running the CLI ----------------------------------------------------------------------

@@ -45,6 +45,16 @@ def root(
             "--version", callback=_version, is_eager=True, help="Show the version and exit."
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="zh|en",
+            help="Language of messages and help, zh or en, anywhere on the command line "
+            "(default: USMS_LANG, the profile's language, then LC_ALL/LC_MESSAGES/LANG).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Send SMS through UCloud USMS: one command that signs, sends and tells you what happened.
 

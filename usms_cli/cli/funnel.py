@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.i18n import language
 
 if TYPE_CHECKING:
     from usms_cli.output.console import Output
@@ -95,10 +96,24 @@ class UsmsGroup(TyperGroup):
 
         argv = list(sys.argv[1:] if args is None else args)
         try:
+            argv = _set_language(argv)
+        except ValueError as exc:
+            return _language_error(str(exc), argv, standalone_mode)
+        chinese = language() == "zh"
+        if chinese:
+            from usms_cli.cli.language import translate_tree
+
+            translate_tree(self)
+        try:
             code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.UsageError as exc:
-            exc.show()
-            if "--json" in argv[: argv.index("--") if "--" in argv else len(argv)]:
+            if chinese:
+                from usms_cli.cli.language import show_usage_error
+
+                show_usage_error(exc)
+            else:
+                exc.show()
+            if _json_wanted(argv):
                 _usage_json(exc)
             code = exc.exit_code
         except click.exceptions.ClickException as exc:
@@ -111,6 +126,39 @@ class UsmsGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _json_wanted(argv: Sequence[str]) -> bool:
+    return "--json" in argv[: list(argv).index("--") if "--" in argv else len(argv)]
+
+
+def _set_language(argv: list[str]) -> list[str]:
+    """Choose this run's language (``cli.language``) and return argv without ``--lang``.
+    ``--json`` runs are English throughout: the object a script reads is the same in any
+    language, and so is what comes with it on stderr."""
+    import os
+
+    from usms_cli.cli.language import LanguageError, choose
+    from usms_cli.i18n import set_language
+
+    try:
+        chosen, rest = choose(argv, os.environ)
+    except LanguageError as exc:
+        set_language("en")
+        raise ValueError(str(exc)) from None
+    set_language("en" if _json_wanted(rest) else chosen)
+    return rest
+
+
+def _language_error(message: str, argv: Sequence[str], standalone_mode: bool) -> int:
+    import sys
+
+    sys.stderr.write(f"usms: error: {message}\n")
+    if _json_wanted(argv):
+        _usage_json(ValueError(message))
+    if standalone_mode:
+        sys.exit(2)
+    return 2
 
 
 def _usage_json(exc: Exception) -> None:

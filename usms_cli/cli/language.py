@@ -1,0 +1,237 @@
+"""The language of a run, chosen before Click parses anything, and Click's own words in it.
+
+Order: ``--lang zh|en`` anywhere on the command line (before ``--``), then ``USMS_LANG``, then
+a ``language`` key in the UCloud profile in use (``--profile``, ``UCLOUD_PROFILE``, the active
+one), then ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` (``zh_*`` is Chinese); English otherwise.
+
+Help texts stay English literals in the source; in Chinese they are replaced, just before Click
+formats them, by their translations (``translate_tree``). The catalog keys are the exact texts
+Click holds, which ``scripts/i18n.py`` collects from the built command tree.
+"""
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from typer import _click as click
+
+from usms_cli.i18n import N_, from_locale, lang_argument, parse_language, tr
+
+# Click's words that reach a person: headings, the usage prefix, the help option, errors.
+CLICK_WORDS = (
+    N_("Usage:"),
+    N_("Options"),
+    N_("Commands"),
+    N_("Arguments"),
+    N_("Show this message and exit."),
+    N_("Try '{command}' for help."),
+    N_("Error: {message}"),
+)
+# Click's usage errors, as patterns over its English message -> our message.
+_USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"No such option: (?P<name>\S+) (?:Did you mean (?P<close>.+)\?|"
+            r"\(Possible options: (?P<options>.+)\))$"
+        ),
+        N_("No such option: {name} (did you mean {close}?)"),
+    ),
+    (re.compile(r"No such option: (?P<name>\S+)$"), N_("No such option: {name}")),
+    (re.compile(r"No such command '(?P<name>.+)'\.$"), N_("No such command '{name}'.")),
+    (re.compile(r"Missing argument '(?P<name>.+)'\.$"), N_("Missing argument '{name}'.")),
+    (re.compile(r"Missing option '(?P<name>.+)'\.$"), N_("Missing option '{name}'.")),
+    (
+        re.compile(r"Option '(?P<name>.+)' requires an argument\.$"),
+        N_("Option '{name}' requires a value."),
+    ),
+    (
+        re.compile(r"Got unexpected extra arguments? \((?P<name>.+)\)$"),
+        N_("Unexpected extra argument(s): {name}"),
+    ),
+    (
+        re.compile(r"Invalid value for (?P<name>.+?): (?P<why>.+)$", re.S),
+        N_("Invalid value for {name}: {why}"),
+    ),
+    (re.compile(r"Missing command\.$"), N_("Missing command.")),
+)
+_CLICK_REASONS = (
+    (
+        re.compile(r"'(?P<value>.*)' is not a valid integer\.$"),
+        N_("'{value}' is not a whole number."),
+    ),
+    (re.compile(r"'(?P<value>.*)' is not a valid float\.$"), N_("'{value}' is not a number.")),
+    (
+        re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.+)\.$"),
+        N_("'{value}' is not one of {choices}."),
+    ),
+    (
+        re.compile(r"(?:File|Path) '(?P<value>.*)' does not exist\.$"),
+        N_("'{value}' does not exist."),
+    ),
+)
+
+
+class LanguageError(Exception):
+    """A ``--lang`` or ``USMS_LANG`` that is neither zh nor en."""
+
+
+def choose(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """This run's language and the arguments without ``--lang``."""
+    value, rest = lang_argument(argv)
+    if value is not None:
+        chosen = _setting(value)
+        if chosen is None:
+            raise LanguageError(f"--lang takes zh or en, not {value!r}")
+        return chosen, rest
+    setting = environ.get("USMS_LANG", "").strip()
+    if setting:
+        chosen = _setting(setting)
+        if chosen is None:
+            raise LanguageError(f"USMS_LANG={setting!r} is neither zh nor en")
+        return chosen, rest
+    profile = profile_language(rest, environ)
+    return profile or from_locale(environ), rest
+
+
+def _setting(value: str) -> str | None:
+    """zh or en (``zh-CN``, ``zh_CN.UTF-8``, ``en_US`` too); a locale's ``C`` is not a language."""
+    return None if value.strip().lower() in ("c", "posix") else parse_language(value)
+
+
+def profile_language(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """The ``language`` of the UCloud profile this run uses, if it names zh or en. Anything
+    wrong with the file is left to the command that reads the profile for real."""
+    path = environ.get("UCLOUD_SHARED_CONFIG_FILE") or str(Path.home() / ".ucloud/config.json")
+    try:
+        with open(Path(path).expanduser(), "rb") as file:
+            entries = json.loads(file.read(1024 * 1024))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    wanted = _profile_argument(argv) or environ.get("UCLOUD_PROFILE")
+    entries = [e for e in entries if isinstance(e, dict)]
+    if wanted:
+        entry = next((e for e in entries if e.get("profile") == wanted), None)
+    else:
+        entry = next((e for e in entries if e.get("active") is True), None)
+        entry = entry or next((e for e in entries if e.get("profile") == "default"), None)
+    value = entry.get("language") if entry else None
+    return parse_language(value) if isinstance(value, str) else None
+
+
+def _profile_argument(argv: Sequence[str]) -> str | None:
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--profile" and i + 1 < len(argv):
+            return argv[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None
+
+
+# ---- Click in Chinese --------------------------------------------------------------------
+
+
+class TranslatedFormatter(click.HelpFormatter):
+    """Click's help layout with its words translated; a full-width colon ends a Chinese word."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        word = tr("Usage:")
+        super().write_usage(prog, args, prefix=word if word.endswith("：") else word + " ")
+
+    def write_heading(self, heading: str) -> None:
+        word = tr(heading)
+        self.write(f"{'':>{self.current_indent}}{word}{'：' if word != heading else ':'}\n")
+
+
+class TranslatedContext(click.Context):
+    formatter_class = TranslatedFormatter
+
+
+def translate_tree(command: Any) -> None:
+    """Put the translations of every help text of ``command`` and its subcommands in place."""
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and text:
+            setattr(command, attr, tr(text))
+    command.context_class = TranslatedContext
+    _translate_help_option(command)
+    for param in getattr(command, "params", ()):
+        if getattr(param, "help", None):
+            param.help = tr(param.help)
+        panel = getattr(param, "rich_help_panel", None)
+        if panel:
+            param.rich_help_panel = tr(panel)
+    for sub in getattr(command, "commands", {}).values():
+        translate_tree(sub)
+
+
+def _translate_help_option(command: Any) -> None:
+    """Click makes the ``--help`` option when it formats help, outside ``params``."""
+    made = command.get_help_option
+
+    def get_help_option(ctx: click.Context) -> Any:
+        option = made(ctx)
+        if option is not None and option.help:
+            option.help = tr(option.help)
+        return option
+
+    command.get_help_option = get_help_option
+
+
+def help_texts(command: Any) -> list[str]:
+    """Every help text of ``command`` and its subcommands, as Click holds them (for the
+    catalog)."""
+    found: list[str] = []
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and text:
+            found.append(text)
+    for param in getattr(command, "params", ()):
+        for text in (getattr(param, "help", None), getattr(param, "rich_help_panel", None)):
+            if text:
+                found.append(text)
+    for sub in getattr(command, "commands", {}).values():
+        found += help_texts(sub)
+    return found
+
+
+def usage_message(message: str) -> str:
+    """One of Click's usage errors in this run's language."""
+    for pattern, template in _USAGE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            fields = {k: v for k, v in match.groupdict().items() if v is not None}
+            if "why" in fields:
+                fields["why"] = _reason(fields["why"])
+            if "options" in fields:
+                fields["close"] = fields.pop("options")
+            return tr(template, **fields)
+    return message
+
+
+def _reason(text: str) -> str:
+    for pattern, template in _CLICK_REASONS:
+        match = pattern.match(text)
+        if match:
+            return tr(template, **match.groupdict())
+    return text
+
+
+def show_usage_error(exc: click.exceptions.UsageError) -> None:
+    """``exc`` as Click shows it, in this run's language."""
+    import sys
+
+    parts = []
+    ctx = exc.ctx
+    if ctx is not None:
+        parts.append(ctx.get_usage())
+        if ctx.command.get_help_option(ctx) is not None:
+            command = f"{ctx.command_path} {ctx.help_option_names[0]}"
+            parts.append(tr("Try '{command}' for help.", command=command) + "\n")
+    parts.append(tr("Error: {message}", message=usage_message(exc.format_message())))
+    sys.stderr.write("\n".join(parts) + "\n")
