@@ -28,6 +28,8 @@ def main() -> None:
     missing = [m for m in MODULES if f"usms_cli/{m}" not in names]
     assert not missing, f"wheel lacks {missing}"
     assert not any(n.startswith("tests/") for n in names), "tests do not belong in the wheel"
+    mo = "usms_cli/locale/zh_CN/LC_MESSAGES/usms.mo"
+    assert mo in names, f"wheel lacks the compiled Chinese catalog {mo}"
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "usms = usms_cli.__main__:run" in zipfile.ZipFile(wheel).read(entry).decode()
     with tarfile.open(sdist) as archive:
@@ -40,6 +42,9 @@ def main() -> None:
         "completions/_usms",
         "completions/usms.bash",
         "completions/usms.fish",
+        "po/zh_CN/help.po",
+        "scripts/i18n.py",
+        "README.zh-CN.md",
     ):
         assert needed in members, f"sdist lacks {needed}"
     # The wheel installs and runs on its own, in a fresh environment.
@@ -49,6 +54,16 @@ def main() -> None:
     version = subprocess.run(
         [str(venv / "bin" / "usms"), "--version"], check=True, capture_output=True, text=True
     ).stdout.strip()
+    # ... and speaks Chinese with nothing more installed (the .mo came with the wheel).
+    chinese = subprocess.run(
+        [str(venv / "bin" / "usms"), "send", "--help"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LANG": "zh_CN.UTF-8", "LC_ALL": "", "USMS_LANG": ""},
+    ).stdout
+    assert chinese.startswith("用法：usms send"), chinese[:200]
+    assert "显示本帮助并退出" in chinese, chinese[-400:]
     # pipx and uv tool install, each into throwaway directories.
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "pipx", "uv"], check=True)
     bindir = Path(sys.executable).parent

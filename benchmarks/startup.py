@@ -3,7 +3,8 @@
 Usage: python benchmarks/startup.py [--runs 15] [--python PATH]
 
 Runs every case alternately (round-robin) ``--runs`` times and prints medians and ratios:
-`usms --help`, `usms --version`, one TAB completion, `usms send --dry-run` of one number, one
+`usms --help` and one TAB completion in English and in Chinese (``USMS_LANG=zh``: the
+catalog is read), `usms --version`, `usms send --dry-run` of one number, one
 real send to a local sandbox, a bare `import typer`, and (when ucloud-sdk-python3 is installed)
 a minimal official-SDK script doing the same send. ``--python`` times another virtual
 environment's interpreter (e.g. one with a different Typer) against its own baseline.
@@ -92,12 +93,15 @@ def main() -> None:
         "COMP_WORDS": "usms s",
         "COMP_CWORD": "1",
     }
+    zh_env = {**base_env, "USMS_LANG": "zh"}
     cases: dict[str, tuple[list[str], dict[str, str]]] = {
         "import typer": ([python, "-c", "import typer"], base_env),
         "import typer, requests": ([python, "-c", "import typer, requests"], base_env),
         "usms --help": ([*usms, "--help"], base_env),
+        "usms --help (zh)": ([*usms, "--help"], zh_env),
         "usms --version": ([*usms, "--version"], base_env),
         "TAB completion": (usms, tab_env),
+        "TAB completion (zh)": (usms, {**tab_env, "USMS_LANG": "zh"}),
         "send --dry-run": (
             [*usms, "send", "--dry-run", "-t", "T", "-s", "SS", "13800000000"],
             base_env,
@@ -134,7 +138,9 @@ def main() -> None:
         print(f"  {name:<22} {ms:8.1f} ms   {ms / base:5.2f}x import typer")
     goals = [
         ("TAB completion", median["TAB completion"] / base, 1.3, "import typer"),
+        ("TAB (zh)", median["TAB completion (zh)"] / base, 1.3, "import typer"),
         ("usms --help", median["usms --help"] / base, 2.0, "import typer"),
+        ("--help (zh)", median["usms --help (zh)"] / base, 2.0, "import typer"),
         ("send (sandbox)", median["send (sandbox)"] / both, 1.15, "import typer, requests"),
     ]
     for name, ratio, goal, against in goals:
