@@ -1,10 +1,12 @@
 """--help in Chinese: every top-level command shows its own help, option help and epilog from
-po/zh_CN/help.po with ``--lang zh`` (or ``USMS_LANG=zh``), and English --help stays as it was."""
+po/zh_CN/help.po with ``--lang zh`` (or ``USMS_LANG=zh``), and English --help stays as it was.
+README.zh-CN.md keeps README.md's set-up commands and exit codes."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +135,33 @@ def test_send_sections_keep_the_english_order() -> None:
     )
     positions = [shown.index(f"\n{chinese(h)}") for h in order]
     assert positions == sorted(positions)
+
+
+# ---- README.zh-CN.md -------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def first_block(path: Path, heading: str) -> str:
+    """The first code block under ``## heading``, as .ci/run reads it."""
+    section = path.read_text(encoding="utf-8").split(f"\n## {heading}\n", 1)[1]
+    match = re.search(r"```(?:sh|bash|console)?\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    assert match is not None, heading
+    return match.group(1).strip()
+
+
+def test_the_chinese_readme_has_the_same_set_up_commands() -> None:
+    english, chinese_readme = ROOT / "README.md", ROOT / "README.zh-CN.md"
+    assert "(README.md)" in chinese_readme.read_text(encoding="utf-8").split("\n## ", 1)[0]
+    assert first_block(chinese_readme, "快速开始") == first_block(english, "Quick start")
+    assert first_block(chinese_readme, "测试") == first_block(english, "Tests")
+
+
+def test_the_chinese_readme_lists_the_same_exit_codes() -> None:
+    def codes(path: Path, heading: str) -> list[str]:
+        section = path.read_text(encoding="utf-8").split(f"\n## {heading}\n", 1)[1]
+        return re.findall(r"^\| (\d+) \|", section.split("\n## ", 1)[0], re.M)
+
+    english = codes(ROOT / "README.md", "Exit codes")
+    assert english == ["0", "1", "2", "3", "4", "5", "70", "130"]
+    assert codes(ROOT / "README.zh-CN.md", "退出码") == english
