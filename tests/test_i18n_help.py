@@ -120,11 +120,6 @@ def test_english_help_is_unchanged_before_and_after_a_chinese_run() -> None:
             assert flat(english) in flat(again), english
 
 
-@pytest.mark.xfail(
-    reason="cli/sections.py orders panels by their English names, but translate_tree has "
-    "already replaced them with Chinese ones, so 连接 (Connection) moves up",
-    strict=False,
-)
 def test_send_sections_keep_the_english_order() -> None:
     english = run_usms("send", "--help").stdout
     shown = run_usms("--lang", "zh", "send", "--help").stdout

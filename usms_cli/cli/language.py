@@ -9,13 +9,15 @@ formats them, by their translations (``translate_tree``). The catalog keys are t
 Click holds, which ``scripts/i18n.py`` collects from the built command tree.
 """
 
+import contextlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from typer import _click as click
+from typer._click._textwrap import TextWrapper as ClickTextWrapper
 
 from usms_cli.i18n import N_, from_locale, lang_argument, parse_language, tr
 
@@ -71,6 +73,21 @@ _CLICK_REASONS = (
         N_("'{value}' does not exist."),
     ),
 )
+
+
+# What Click appends to an option's help: [default: 30], [required], [env var: X].
+_CLICK_EXTRAS = re.compile(r"\[(default|env var): ([^\]]*)\]|\[(required)\]")
+_EXTRA_WORDS = {
+    "default": N_("[default: {value}]"),
+    "env var": N_("[env var: {value}]"),
+    "required": N_("[required]"),
+}
+
+
+def _extra(match: re.Match[str]) -> str:
+    if match.group(3):
+        return tr(_EXTRA_WORDS["required"])
+    return tr(_EXTRA_WORDS[match.group(1)], value=match.group(2))
 
 
 class LanguageError(Exception):
@@ -137,7 +154,18 @@ def _profile_argument(argv: Sequence[str]) -> str | None:
 
 
 class TranslatedFormatter(click.HelpFormatter):
-    """Click's help layout with its words translated; a full-width colon ends a Chinese word."""
+    """Click's help layout with its words translated; a full-width colon ends a Chinese word.
+    Text is wrapped by terminal columns (a Chinese character takes two) and may break between
+    two Chinese characters, which Click's wrapper (``len``, spaces only) cannot do."""
+
+    def write_text(self, text: str) -> None:
+        with _wide_wrapping():
+            super().write_text(text)
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = [(term, _CLICK_EXTRAS.sub(_extra, text)) for term, text in rows]
+        with _wide_wrapping():
+            super().write_dl(rows, col_max, col_spacing)
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         word = tr("Usage:")
@@ -146,6 +174,75 @@ class TranslatedFormatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         word = tr(heading)
         self.write(f"{'':>{self.current_indent}}{word}{'：' if word != heading else ':'}\n")
+
+
+_NO_LINE_START = set("，。、；：？！）」』》〉”’…·,.;:?!)]}")
+_NO_LINE_END = set("（「『《〈“‘([{")
+
+
+def _wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+class WideTextWrapper(ClickTextWrapper):
+    """Click's TextWrapper measuring terminal columns, with a break allowed between two wide
+    characters but never before closing or after opening punctuation."""
+
+    def _split(self, text: str) -> list[str]:
+        chunks: list[str] = []
+        for chunk in super()._split(text):
+            if not any(_wide(ch) for ch in chunk):
+                chunks.append(chunk)
+                continue
+            piece = ""
+            for ch in chunk:
+                glued = ch in _NO_LINE_START or (piece and piece[-1] in _NO_LINE_END)
+                boundary = _wide(ch) or (piece and _wide(piece[-1]))
+                if piece and boundary and not glued:
+                    chunks.append(piece)
+                    piece = ""
+                piece += ch
+            if piece:
+                chunks.append(piece)
+        return chunks
+
+    def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+        from usms_cli.core.text import width
+
+        lines: list[str] = []
+        chunks = list(reversed(chunks))
+        while chunks:
+            line: list[str] = []
+            used = 0
+            indent = self.subsequent_indent if lines else self.initial_indent
+            room = self.width - width(indent)
+            if lines and not chunks[-1].strip():
+                chunks.pop()  # no space at the start of a continuation line
+            while chunks and used + width(chunks[-1]) <= room:
+                used += width(chunks[-1])
+                line.append(chunks.pop())
+            if chunks and width(chunks[-1]) > room and not line:
+                self._handle_long_word(chunks, line, used, room)
+            while line and not line[-1].strip():
+                line.pop()
+            if line:
+                lines.append(indent + "".join(line))
+        return lines
+
+
+@contextlib.contextmanager
+def _wide_wrapping() -> Iterator[None]:
+    """Click's ``wrap_text`` takes its wrapper class from ``_textwrap`` on each call."""
+    from typer._click import _textwrap
+
+    click_wrapper = _textwrap.TextWrapper
+    _textwrap.TextWrapper = WideTextWrapper  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        _textwrap.TextWrapper = click_wrapper  # type: ignore[misc]
 
 
 class TranslatedContext(click.Context):
@@ -160,14 +257,32 @@ def translate_tree(command: Any) -> None:
             setattr(command, attr, tr(text))
     command.context_class = TranslatedContext
     _translate_help_option(command)
+    _short_help_by_columns(command)
     for param in getattr(command, "params", ()):
         if getattr(param, "help", None):
             param.help = tr(param.help)
-        panel = getattr(param, "rich_help_panel", None)
-        if panel:
-            param.rich_help_panel = tr(panel)
     for sub in getattr(command, "commands", {}).values():
         translate_tree(sub)
+
+
+def _short_help_by_columns(command: Any) -> None:
+    """A command's line in its group's list: its first sentence, cut to ``limit`` terminal
+    columns (Click cuts English at a word, counting characters, and knows only ``.``)."""
+
+    def get_short_help_str(limit: int = 45) -> str:
+        from usms_cli.core.text import width
+
+        text = command.short_help or command.help or ""
+        text = " ".join(text.split("\n\n", 1)[0].split())
+        end = text.find("。")
+        text = text[: end + 1] if end >= 0 else text
+        if width(text) <= limit:
+            return text
+        while width(text) > limit - 1:
+            text = text[:-1]
+        return text.rstrip("，、；：（ ") + "…"
+
+    command.get_short_help_str = get_short_help_str
 
 
 def _translate_help_option(command: Any) -> None:
