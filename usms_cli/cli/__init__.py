@@ -90,6 +90,12 @@ def _blacklist() -> None:
     _app.add_typer(blacklist.blacklist_app, name="blacklist")
 
 
+def _suppress() -> None:
+    from usms_cli.cli.suppress import suppress_app
+
+    _app.add_typer(suppress_app, name="suppress")
+
+
 def _api() -> None:
     from usms_cli.cli import api
 
@@ -130,6 +136,7 @@ COMMANDS: dict[str, Callable[[], None]] = {
     "signature": _signature,
     "stats": _stats,
     "blacklist": _blacklist,
+    "suppress": _suppress,
     "api": _api,
     "history": _history,
     "sandbox": _sandbox,
