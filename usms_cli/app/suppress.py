@@ -262,16 +262,16 @@ def _receipt(event: PushEvent) -> Receipt:
     )
 
 
-def listen_hooks(env: Env, say: Callable[[str], None]) -> list[Callable[[PushEvent], None]]:
-    """The hooks for ``usms listen``, or none (said once) when the history is off."""
+def listen_hooks(env: Env) -> tuple[list[Callable[[PushEvent], None]], str]:
+    """The hooks for ``usms listen`` (none when the history is off), and a line for its
+    banner that says where they write, or that they are off."""
     from usms_cli.engine.history import history_path
 
     path = history_path(env.environ)
     if path is None:
-        say(
-            "  the send history is off (USMS_HISTORY=off): receipts are not added to it and "
-            "opt-out replies are not added to the suppression list"
+        return [], (
+            "  the send history is off (USMS_HISTORY=off): receipts are not stored in it and "
+            "opt-out replies do not go on the suppression list"
         )
-        return []
-    say(f"  receipts and opt-out replies go to {path} (usms history, usms suppress list)")
-    return ListenHooks(path).hooks
+    note = f"  receipts and opt-out replies are stored in {path} (usms history, usms suppress)"
+    return ListenHooks(path).hooks, note

@@ -111,7 +111,7 @@ def _history() -> None:
 def _sandbox() -> None:
     from usms_cli.cli import sandbox
 
-    _app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
+    _app.add_typer(sandbox.sandbox_app, name="sandbox")
 
 
 def _listen() -> None:

@@ -29,6 +29,29 @@ SUPPRESS_EPILOG = (
     "usms blacklist add."
 )
 
+ADD_EPILOG = (
+    "Example: usms suppress add 13800000000 --note 'asked by phone' · usms suppress add -f "
+    "opt-outs.txt\n\nExit codes: 0 added (or already there) · 2 bad input or the history is "
+    "off (nothing changed)."
+)
+REMOVE_EPILOG = (
+    "Example: usms suppress remove 13800000000\n\nExit codes: 0 removed (or not there) · 2 "
+    "bad input or the history is off (nothing changed)."
+)
+LIST_EPILOG = (
+    "Example: usms suppress list · usms suppress list --json\n\nNumbers are masked and "
+    "reply text shown as its length unless --show-pii; --json and -q give the numbers in "
+    "full.\n\nExit codes: 0 shown · 2 the history is off."
+)
+PUSH_EPILOG = (
+    "Example: usms suppress push · usms suppress push --global --json\n\nEvery number on the "
+    "list goes to BatchCreateUSMSBlacklistPhone with purpose marketing (1000 per request), "
+    "as usms blacklist add sends them; the result says what became of each number.\n\n"
+    "Exit codes: 0 all added · 1 refused · 2 bad input or an empty list (nothing sent) · 3 "
+    "some added, some not · 4 API unreachable · 5 some not confirmed (pushing again is "
+    "harmless)."
+)
+
 suppress_app = typer.Typer(
     name="suppress",
     help="Numbers that opted out of marketing SMS: the local suppression list.",
@@ -67,7 +90,7 @@ ShowPiiOpt = Annotated[
 ]
 
 
-@suppress_app.command("add")
+@suppress_app.command("add", epilog=ADD_EPILOG)
 def add(
     phones: PhonesArg = None,
     files: FilesOpt = None,
@@ -94,7 +117,7 @@ def add(
     )
 
 
-@suppress_app.command("remove")
+@suppress_app.command("remove", epilog=REMOVE_EPILOG)
 def remove(
     phones: PhonesArg = None,
     files: FilesOpt = None,
@@ -117,7 +140,7 @@ def remove(
     )
 
 
-@suppress_app.command("list")
+@suppress_app.command("list", epilog=LIST_EPILOG)
 def list_(
     json_mode: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -138,7 +161,7 @@ def list_(
     )
 
 
-@suppress_app.command("push")
+@suppress_app.command("push", epilog=PUSH_EPILOG)
 def push(
     is_global: Annotated[
         bool, typer.Option("--global", help="For every project of the account.")

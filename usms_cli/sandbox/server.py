@@ -12,6 +12,7 @@ import time
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from usms_cli.sandbox import pushes
 from usms_cli.sandbox.backend import Backend
 from usms_cli.sandbox.config import (
     DEFAULT_PORT,
@@ -62,6 +63,7 @@ class SandboxServer:
             self._closed = True
         self._httpd.stop()
         self._thread.join()
+        pushes.close(self._backend)
         self._httpd.server_close()
         self._httpd.close_connections()
 
