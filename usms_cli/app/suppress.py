@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from usms_cli.app.request import SendRequest
     from usms_cli.core.outcomes import BlacklistResult
     from usms_cli.core.pushes import PushEvent
-    from usms_cli.core.receipts import Receipt
     from usms_cli.engine.settings import Settings
     from usms_cli.engine.suppression import SuppressionList
     from usms_cli.output.console import Output
@@ -228,7 +227,7 @@ class ListenHooks:
 
     def receipt_to_history(self, event: PushEvent) -> None:
         if event.kind == "receipt":
-            self._open().record_receipts([_receipt(event)])
+            self._open().record_receipts([event.as_receipt()])
 
     def opt_out_to_list(self, event: PushEvent) -> None:
         from usms_cli.core.phones import InvalidPhone, normalize
@@ -244,22 +243,6 @@ class ListenHooks:
     @property
     def hooks(self) -> list[Callable[[PushEvent], None]]:
         return [self.receipt_to_history, self.opt_out_to_list]
-
-
-def _receipt(event: PushEvent) -> Receipt:
-    from usms_cli.core.receipts import Receipt
-
-    return Receipt(
-        session_no=event.session_no,
-        phone=event.phone,
-        result=event.result or "unknown",
-        raw_result=event.receipt_result,
-        code=event.receipt_code,
-        description=event.receipt_desc,
-        time=event.receipt_time,
-        cost=event.cost_count,
-        user_id=event.user_id,
-    )
 
 
 def listen_hooks(env: Env) -> tuple[list[Callable[[PushEvent], None]], str]:
