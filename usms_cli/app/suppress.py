@@ -144,7 +144,11 @@ def leave_out(
     numbers. The template is looked up only when some numbers are on the list."""
     if request.include_suppressed or request.sandbox and not _history_named(env):
         return job, []
-    on_list = _among(env, job.recipients.numbers)
+    try:
+        on_list = _among(env, job.recipients.numbers)
+    except UsmsError as exc:  # a corrupt or unreadable file never blocks a send (as the history)
+        console.warn(f"the suppression list could not be read, so no number is left out: {exc}")
+        return job, []
     if not on_list:
         return job, []
     if not _is_marketing(console, settings, job, request, len(on_list)):
