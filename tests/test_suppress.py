@@ -240,3 +240,23 @@ def test_the_whole_loop_on_one_machine(
     second = run_usms("send", "-p", "summer", A, B, "--json", env=promo).json
     assert second["suppressed"] == {"count": 1, "phones": [A]}
     assert sent_to(sandbox, A) == 1 and sent_to(sandbox, B) == 2
+
+
+def test_the_listen_command_wires_the_hooks_and_reads_usms_opt_out_words(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from tests.test_listen import _start_process
+
+    monkeypatch.setenv("USMS_OPT_OUT_WORDS", "STOPPLZ,停")
+    proc, url = _start_process(tmp_path / "events.jsonl", "-q")
+    try:
+        assert post(url, reply_push("TD", phone="13900004444"))[0] == 200  # not in the list now
+        assert post(url, reply_push("stopplz!", phone="13900003333"))[0] == 200  # (in order)
+        entries = eventually(listed)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    assert list(entries) == ["13900003333"]
+    assert err.count(str(history)) == 1 and "Traceback" not in err

@@ -118,6 +118,10 @@ def _banner(server: SandboxServer) -> list[str]:
         f"receipts after {config.receipt_delay:g} s",
         "# Point usms at it:",
     ]
+    if config.push_to:
+        lines.insert(2, f"# receipts are pushed to {config.push_to}; usms sandbox reply N TEXT")
+    if config.pull_enabled:
+        lines.insert(2, "# PullUSMSReport is enabled (usms receipt --pull)")
     lines.extend(f"export {name}={shlex.quote(value)}" for name, value in exports)
     return lines
 
