@@ -81,7 +81,8 @@ def add(
         added = store.add(numbers, "hand", note)
     finally:
         store.close()
-    unchanged = [n for n in numbers if n not in set(added)]
+    done = set(added)
+    unchanged = [n for n in numbers if n not in done]
     return SuppressResult("add", added, unchanged, duplicates, path=str(store.path))
 
 
@@ -98,7 +99,8 @@ def remove(
         removed = store.remove(numbers)
     finally:
         store.close()
-    unchanged = [n for n in numbers if n not in set(removed)]
+    done = set(removed)
+    unchanged = [n for n in numbers if n not in done]
     return SuppressResult("remove", removed, unchanged, duplicates, path=str(path))
 
 
