@@ -256,3 +256,11 @@ def test_reports_already_pulled_are_kept_when_a_later_call_fails(httpserver: Any
     result = run_unchecked("receipt", "--pull", "--json", env=env)
     assert result.exit_code == 5 and result.json["pulled"] == 1 and result.json["error"]
     assert result.json["receipts"][0]["Phone"] == "13800000001"
+
+
+def test_pull_from_an_unreachable_api_exits_4() -> None:
+    from tests.conftest import closed_port, creds
+
+    env = {**creds(), "UCLOUD_API_BASE_URL": f"http://127.0.0.1:{closed_port()}"}
+    result = run_unchecked("receipt", "--pull", "--json", env=env)
+    assert result.exit_code == 4 and result.json["ok"] is False

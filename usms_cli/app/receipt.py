@@ -218,6 +218,8 @@ def pull(
                 failure = ApiFailure(text, hint=hint)
                 failure.exit_code = ExitCode.REJECTED
                 raise failure
+            if answer.status != "accepted" and not received:  # nothing taken yet: fail as usual
+                raise ApiFailure.from_result(answer, "PullUSMSReport")
             if answer.status != "accepted" or answer.body is None:
                 result.error = answer.error or refusal(answer, "PullUSMSReport", "pull")[0]
                 break
