@@ -67,6 +67,7 @@ class ListenConfig:
     grace: float = 10.0  # seconds to finish requests in hand when stopping
     remember: int = REMEMBER
     limits: Limits = field(default_factory=Limits)
+    notes: Sequence[str] = ()  # more lines for the banner (where the hooks write)
 
 
 def random_path() -> str:
@@ -229,6 +230,8 @@ class Listener:
         self._say(f"usms listen: receiving UCloud pushes at {url or self.server.url}")
         remembered = f" ({plural(self.loaded, 'earlier event')} remembered)" if self.loaded else ""
         self._say(f"  events are appended to {config.out}{remembered}")
+        for note in config.notes:
+            self._say(note)
         if not _is_loopback(config.host):
             self._warn(
                 f"listening on {config.host}: pushes are not authenticated; anyone who can "

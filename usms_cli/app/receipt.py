@@ -15,7 +15,7 @@ from usms_cli.core.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
-    from usms_cli.core.receipts import ReceiptState
+    from usms_cli.core.receipts import Receipt, ReceiptState
     from usms_cli.engine.client import Client
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
@@ -166,3 +166,86 @@ def poll(
                 f"not final · next check in {pause:.0f}s · {remaining:.0f}s left"
             )
             time.sleep(pause)
+
+
+MAX_PULL_CALLS = 50
+"""``usms receipt --pull`` stops after this many PullUSMSReport calls (50 x 200 = 10,000
+reports) even if more are waiting: a run again fetches the rest."""
+
+
+@dataclass
+class PullResult(ReceiptResult):
+    """``usms receipt --pull``: the reports pulled, in how many calls, and whether it stopped
+    early (the bound, or a failed call after some reports were already taken)."""
+
+    pulled: int = 0
+    calls: int = 0
+    more_waiting: bool = False
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        code = self.state.exit_code()
+        if self.error is not None and code == ExitCode.OK:
+            return ExitCode.UNKNOWN
+        return code
+
+
+def pull(
+    console: Output, env: Env, connection: Connection, max_calls: int = MAX_PULL_CALLS
+) -> PullResult:
+    """PullUSMSReport, 200 reports per call, until an empty ReportSet (or ``max_calls``).
+    The API deletes what it returns, so every report received is kept: stored in the send
+    history like a pushed one, and returned, even when a later call fails."""
+    from usms_cli.app import history
+    from usms_cli.core.api import build_pull_query
+    from usms_cli.core.pushes import PushRejected, parse_pull_report
+    from usms_cli.core.receipts import ReceiptState
+    from usms_cli.core.results import refusal
+    from usms_cli.core.signing import signed_params
+
+    settings = resolve_settings(connection, env, console)
+    keys = require_credentials(settings)
+    client = api_client(console, settings, connection.verbose)
+    received: list[Receipt] = []
+    result = PullResult(ReceiptState([]), waited=False, timed_out=False)
+    try:
+        while result.calls < max_calls:
+            answer = client.call(signed_params(build_pull_query(settings.project_id), *keys))
+            result.calls += 1
+            if answer.status == "rejected" and not received:
+                text, hint = refusal(answer, "PullUSMSReport", "pull")
+                failure = ApiFailure(text, hint=hint)
+                failure.exit_code = ExitCode.REJECTED
+                raise failure
+            if answer.status != "accepted" and not received:  # nothing taken yet: fail as usual
+                raise ApiFailure.from_result(answer, "PullUSMSReport")
+            if answer.status != "accepted" or answer.body is None:
+                result.error = answer.error or refusal(answer, "PullUSMSReport", "pull")[0]
+                break
+            try:
+                events = parse_pull_report(answer.body)
+            except PushRejected as exc:
+                result.error = f"PullUSMSReport answered something usms cannot read ({exc})"
+                break
+            if not events:
+                break
+            received.extend(event.as_receipt() for event in events)
+        else:
+            result.more_waiting = True
+    finally:
+        client.close()
+    _fill(result, received)
+    history.store_receipts(console, env, received)
+    return result
+
+
+def _fill(result: PullResult, received: Sequence[Receipt]) -> None:
+    """Every report pulled, by session; a session's phones are those that reported."""
+    sessions: dict[str, list[Receipt]] = {}
+    for receipt in received:
+        sessions.setdefault(receipt.session_no, []).append(receipt)
+    result.state.session_nos = list(sessions)
+    result.state.expected = {sn: [r.phone for r in rows] for sn, rows in sessions.items()}
+    result.state.update(sessions)
+    result.pulled = len(received)

@@ -53,6 +53,7 @@ class SendRequest:
     again: bool = False  # send even to numbers that just got the same message (a repeat)
     skip_repeats: bool = False  # send to the others, skip the repeats
     strict_limits: bool = False  # exit 2 instead of warning about per-number limits
+    include_suppressed: bool = False  # marketing: send to numbers that opted out too
     # after sending
     wait: bool = False
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT

@@ -126,3 +126,55 @@ def run_sandbox(output: Output, options: SandboxOptions) -> ExitCode:
             f"cannot listen on {host}:{port} ({exc.strerror or exc})",
             hint="pick another --port, or --port 0 for a free one",
         ) from None
+
+
+def simulate_reply(output: Output, url: str, phone: str, text: str) -> ExitCode:
+    """``usms sandbox reply``: ask the sandbox at ``url`` to push a reply from ``phone``."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from usms_cli.core.errors import InputError
+    from usms_cli.core.phones import InvalidPhone, normalize
+    from usms_cli.sandbox.pushes import CONTROL_REPLY
+
+    try:
+        wire = normalize(phone)
+    except InvalidPhone as exc:
+        raise InputError(f"NUMBER {phone!r}: {exc}") from None
+    if not text.strip():
+        raise InputError("TEXT is empty: give the reply, e.g. TD")
+    output.add_masks([wire])
+    body = json.dumps({"phone": wire, "text": text}).encode("utf-8")
+    request = urllib.request.Request(
+        url.rstrip("/") + CONTROL_REPLY,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            raw = answer.read(65536)
+    except urllib.error.HTTPError as exc:
+        raw = exc.read(65536)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"no sandbox answered at {url} ({exc})", hint="start one: usms sandbox --push-to URL"
+        ) from None
+    try:
+        answer_json = json.loads(raw)
+        ok = bool(answer_json["ok"])
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{url} is not a usms sandbox (it did not answer the reply)") from None
+    if output.json_mode:
+        output.json({**answer_json, "exit_code": 0 if ok else 4})
+    elif ok:
+        output.out.line(f"Reply from {output.masker.phone(wire)} pushed.")
+    if ok:
+        return ExitCode.OK
+    error = str(answer_json.get("error", "refused"))
+    if "attempts" not in answer_json:  # refused by the sandbox: bad input or no --push-to
+        raise InputError(error)
+    if not output.json_mode:
+        output.error(f"the reply was not accepted by the push URL: {error}")
+    return ExitCode.UNREACHABLE

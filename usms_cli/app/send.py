@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.app import history as app_history
+from usms_cli.app import suppress as app_suppress
 from usms_cli.app.common import api_client, emit_warnings, require_credentials, resolve
 from usms_cli.app.job import Job, read_job
 from usms_cli.core.errors import ExitCode, UsmsError
@@ -43,6 +44,7 @@ class SendResult:
     wait_error: UsmsError | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     repeats: list[Repeat] = field(default_factory=list)  # --skip-repeats: left out
+    suppressed: list[str] = field(default_factory=list)  # opted out of marketing: left out
     client: Client | None = field(default=None, repr=False)  # open until --wait is done
     history: SafeHistory | None = field(default=None, repr=False)
     recorder: app_history.Recorder | None = field(default=None, repr=False)
@@ -87,9 +89,12 @@ def send(
             settings = server.point(settings, request, console)
         job = Job.build(settings, request, recipients, table)
         template = _known_template(console, env, settings, job, server, request)
+        job, suppressed = app_suppress.leave_out(console, env, settings, job, request)
         cost = None if template is None else job.cost(template, console.masker)
         if request.dry_run:
-            return _dry_run(job, settings, request, template, cost)
+            dry = _dry_run(job, settings, request, template, cost)
+            dry.suppressed = suppressed
+            return dry
         keys = require_credentials(settings)
         history = app_history.for_send(console, env, request)
         try:
@@ -99,6 +104,7 @@ def send(
             _guard(console, env, settings, request, job, cost)
             result = _deliver(console, env, settings, keys, job, request, history, server)
             result.repeats = guarded.skipped
+            result.suppressed = suppressed
             try:
                 _maybe_wait(console, result, settings, request, on_sent)
             finally:

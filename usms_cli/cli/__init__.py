@@ -100,6 +100,12 @@ def _blacklist() -> None:
     _app.add_typer(blacklist.blacklist_app, name="blacklist")
 
 
+def _suppress() -> None:
+    from usms_cli.cli.suppress import suppress_app
+
+    _app.add_typer(suppress_app, name="suppress")
+
+
 def _api() -> None:
     from usms_cli.cli import api
 
@@ -115,7 +121,7 @@ def _history() -> None:
 def _sandbox() -> None:
     from usms_cli.cli import sandbox
 
-    _app.command(epilog=sandbox.SANDBOX_EPILOG)(sandbox.sandbox)
+    _app.add_typer(sandbox.sandbox_app, name="sandbox")
 
 
 def _listen() -> None:
@@ -140,6 +146,7 @@ COMMANDS: dict[str, Callable[[], None]] = {
     "signature": _signature,
     "stats": _stats,
     "blacklist": _blacklist,
+    "suppress": _suppress,
     "api": _api,
     "history": _history,
     "sandbox": _sandbox,

@@ -29,7 +29,10 @@ recorded once. Refused without being recorded: wrong path (404), other methods (
 over 64 KiB (413), bodies that are not a USMS push (400).
 
 A reply that is only an opt-out keyword (R, T, TD, N, 退订, 回T, 回TD, 取消, 拒收, STOP,
-UNSUBSCRIBE, …; case, spaces, punctuation and full-width forms ignored) gets "opt_out": true.
+UNSUBSCRIBE, …; case, spaces, punctuation and full-width forms ignored) gets "opt_out": true,
+and its number goes on the suppression list (usms suppress list), which marketing sends skip.
+Pushed status reports are stored in the send history (usms history --phone N). Both live in
+the history file (USMS_HISTORY); with USMS_HISTORY=off neither happens, and listen says so.
 
 --exec runs the command with sh for each new event, the event's JSON on stdin (USMS_EVENT_TYPE
 and USMS_EVENT_KEY in its environment, its stdout sent to stderr); --forward-to POSTs the same
@@ -116,7 +119,10 @@ def listen(
         typer.Option(
             "--opt-out-words",
             metavar="A,B,…",
-            help="Replace the opt-out keywords (comma-separated; '' for none).",
+            envvar="USMS_OPT_OUT_WORDS",
+            show_envvar=False,
+            help="Replace the opt-out keywords (comma-separated; '' for none). "
+            "(env USMS_OPT_OUT_WORDS)",
             show_default=False,
         ),
     ] = None,
@@ -162,6 +168,11 @@ def listen(
             forward_to=forward_to,
             opt_out_words=words,
         )
-        return use_case.run_listen(output, config)
+        from usms_cli.app.env import Env
+        from usms_cli.app.suppress import listen_hooks
+
+        hooks, note = listen_hooks(Env.from_process())
+        config.notes = [note]
+        return use_case.run_listen(output, config, hooks)
 
     finish(output, run, debug=debug)

@@ -18,7 +18,10 @@ from usms_cli.cli.options import (
 )
 
 if TYPE_CHECKING:
+    from usms_cli.app.common import Connection
+    from usms_cli.app.env import Env
     from usms_cli.app.receipt import ReceiptResult
+    from usms_cli.output.console import Output
 
 
 RECEIPT_EPILOG = (
@@ -32,6 +35,9 @@ RECEIPT_EPILOG = (
     "5-10 minutes after sending). --wait checks after --wait-interval seconds, then backs off "
     "by 1.5x up to one minute between checks, until every phone has a final result or "
     "--wait-timeout (default 600 s) passes.\n\n"
+    "--pull fetches every status report waiting for the account (PullUSMSReport: off until "
+    "UCloud support enables it; reports are kept 72 h and deleted once pulled), 200 per call "
+    "until none is left, at most 50 calls (10,000 reports) per run.\n\n"
     "Exit codes: 0 every known phone delivered · 1 any failed (or the API refused the query) "
     "· 2 bad usage (e.g. not a SessionNo) · 4 API unreachable · 5 some results still unknown."
 )
@@ -60,6 +66,14 @@ def receipt(
             show_default=False,
         ),
     ] = None,
+    pull: Annotated[
+        bool,
+        typer.Option(
+            "--pull",
+            help="Pull the reports waiting for the account (PullUSMSReport, 200 per call, "
+            "at most 50 calls); they are stored in the send history.",
+        ),
+    ] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Poll until every phone has a final result.")
     ] = False,
@@ -144,6 +158,8 @@ def receipt(
         waiting = Wait(wait, timeout, interval)
         if (last or run_id is not None) and session_nos:
             raise InputError("give SessionNos, or --last / --run ID, not both")
+        if pull:
+            return _pull(output, env, connection, bool(session_nos or last or run_id or wait))
         if last or run_id is not None:
             result = last_run(output, env, connection, run_id, waiting)
         else:
@@ -152,3 +168,15 @@ def receipt(
         return result
 
     finish(output, run, debug=debug)
+
+
+def _pull(output: "Output", env: "Env", connection: "Connection", other: bool) -> "ReceiptResult":
+    from usms_cli.app.receipt import MAX_PULL_CALLS, pull
+    from usms_cli.core.errors import InputError
+    from usms_cli.output.pull_view import render_pull
+
+    if other:
+        raise InputError("--pull takes no SessionNo, --last, --run or --wait: it fetches them all")
+    result = pull(output, env, connection)
+    render_pull(output, result, MAX_PULL_CALLS)
+    return result

@@ -17,11 +17,26 @@ SANDBOX_EPILOG = (
     "usms sandbox --review-delay 30 --balance 100 --blocked-word 赌博 --receipt-language zh\n\n"
     "Exit codes: 0 stopped cleanly (Ctrl-C or SIGTERM) · 2 bad options or the port is taken.\n\n"
     "The sandbox keys are fixed and public (usms-sandbox-public-key / usms-sandbox-private-key): "
-    "they are not secrets, so they may be given as flags. Only loopback addresses are allowed."
+    "they are not secrets, so they may be given as flags. Only loopback addresses are allowed.\n\n"
+    '--push-to URL POSTs each receipt to URL as UCloud does ({"MsgType":2,"Data":[…]}, '
+    'several per POST; 3 retries 1 s apart unless answered {"code":0}); usms sandbox reply '
+    "NUMBER TEXT pushes a reply from a number (MsgType 0). --pull answers PullUSMSReport."
+)
+
+sandbox_app = typer.Typer(
+    name="sandbox",
+    help="Run a local USMS-compatible endpoint for tests and demos (no account needed).",
+    epilog=SANDBOX_EPILOG,
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
+@sandbox_app.callback()
 def sandbox(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option("--host", help="Loopback address to listen on.")
     ] = "127.0.0.1",
@@ -142,11 +157,26 @@ def sandbox(
             show_default=False,
         ),
     ] = None,
+    push_to: Annotated[
+        str | None,
+        typer.Option(
+            "--push-to",
+            metavar="URL",
+            help="POST each receipt (and usms sandbox reply) to URL, as UCloud pushes them.",
+            show_default=False,
+        ),
+    ] = None,
+    pull: Annotated[
+        bool, typer.Option("--pull", help="Answer PullUSMSReport (off, as for a new account).")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Run a local USMS-compatible endpoint for tests and demos (no account needed)."""
     # long function: a Typer declaration, one parameter per option; the body is short.
     from usms_cli.sandbox import SandboxOptions
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     options = SandboxOptions(
         host=host,
@@ -167,6 +197,8 @@ def sandbox(
         blocked_words=tuple(blocked_words or ()),
         unknown_numbers=tuple(unknown_numbers or ()),
         receipt_language=receipt_language.strip().lower(),
+        push_to=push_to,
+        pull=pull,
     )
     output = console()
 
@@ -174,5 +206,48 @@ def sandbox(
         from usms_cli.app.sandbox import run_sandbox
 
         return run_sandbox(output, options)
+
+    finish(output, run, debug=debug)
+
+
+REPLY_EPILOG = (
+    "Example: usms sandbox reply 13800000000 TD --url http://127.0.0.1:8040\n\n"
+    'Exit codes: 0 pushed and answered {"code":0} · 2 bad input, no sandbox there, or it sent '
+    "nothing to NUMBER · 4 the push URL did not accept it."
+)
+
+
+@sandbox_app.command("reply", epilog=REPLY_EPILOG)
+def reply(
+    phone: Annotated[
+        str, typer.Argument(metavar="NUMBER", help="Who replies (a number the sandbox sent to).")
+    ],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The reply, e.g. TD.")],
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            metavar="URL",
+            envvar="UCLOUD_API_BASE_URL",
+            show_envvar=False,
+            help="The running sandbox. (env UCLOUD_API_BASE_URL)",
+        ),
+    ] = "http://127.0.0.1:8040",
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    show_pii: Annotated[
+        bool, typer.Option("--show-pii", help="Show the number in full (masked by default).")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Make a recipient reply: the running sandbox pushes it to its --push-to URL (MsgType 0,
+    with the ExtendCode and UserId of the last message sent to NUMBER)."""
+    output = console(json_mode=json_mode, show_pii=show_pii)
+
+    def run() -> ExitCode:
+        from usms_cli.app.sandbox import simulate_reply
+
+        return simulate_reply(output, url, phone, text)
 
     finish(output, run, debug=debug)

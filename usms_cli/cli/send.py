@@ -405,6 +405,14 @@ def send(
             rich_help_panel="Safety",
         ),
     ] = False,
+    include_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--include-suppressed",
+            help="Marketing templates: send to numbers on the suppression list too.",
+            rich_help_panel="Safety",
+        ),
+    ] = False,
     no_history: Annotated[
         bool,
         typer.Option(
@@ -456,6 +464,7 @@ def send(
         again=again,
         skip_repeats=skip_repeats,
         strict_limits=strict_limits,
+        include_suppressed=include_suppressed,
         wait=wait,
         wait_timeout=wait_timeout,
         wait_interval=wait_interval,

@@ -63,6 +63,8 @@ def send_payload(result: "SendResult") -> dict[str, Any]:
         payload["repeats"] = [
             {"phone": r.phone, "seconds_ago": round(r.seconds_ago, 1)} for r in result.repeats
         ]
+    if result.suppressed:
+        payload["suppressed"] = {"count": len(result.suppressed), "phones": result.suppressed}
     if result.receipts is not None:
         payload["receipts"] = receipts_json(result.receipts.state, result.receipts.timed_out)
     elif result.wait_error is not None:
@@ -87,6 +89,13 @@ def render_send(output: "Output", result: "SendResult", *, report_shown: bool) -
             f"skipped {len(result.repeats):,} number(s) sent this same message in the last "
             f"minute (--skip-repeats): {shown}{more}"
         )
+    if result.suppressed:
+        count = len(result.suppressed)
+        if not output.json_mode:
+            output.err.line(
+                f"Skipped {count:,} number(s) on the suppression list (they opted out of "
+                "marketing SMS; --include-suppressed sends to them)."
+            )
     if result.receipts is not None:
         receipts = result.receipts
         render_receipts(

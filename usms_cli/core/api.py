@@ -92,6 +92,18 @@ def build_receipt_query(session_nos: Sequence[str], project_id: str | None) -> d
     return params
 
 
+PULL_LIMIT = 200  # PullUSMSReport: reports per call, at most (default 100)
+
+
+def build_pull_query(project_id: str | None, limit: int = PULL_LIMIT) -> dict[str, Any]:
+    """PullUSMSReport: up to ``limit`` status reports, each returned once (then deleted)."""
+    params: dict[str, Any] = {"Action": "PullUSMSReport"}
+    if project_id:
+        params["ProjectId"] = project_id
+    params["Limit"] = limit
+    return params
+
+
 def build_template_query(template_id: str, project_id: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {"Action": "QueryUSMSTemplate"}
     if project_id:

@@ -114,6 +114,14 @@ CREDENTIAL_REFUSALS: Mapping[int, tuple[str, str]] = {
 }
 
 
+PULL_NOT_ENABLED_HINT = (
+    "PullUSMSReport is off unless UCloud support enables it for the account: ask them to, or "
+    "have the reports pushed to you instead (usms listen)"
+)
+"""The hint for a refused PullUSMSReport (the RetCode for "not enabled" is not documented,
+so it is given for every refusal that has no more specific hint)."""
+
+
 # Where a RetCode's hint must name something else than a send's -t/-s/-p (issue 13 #10): a
 # hint names what the user can change in the command they ran.
 CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
@@ -127,6 +135,7 @@ CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
         18017: "no such template in this project: check the id (and --project-id) in the "
         "console's template list",
     },
+    "pull": {161: PULL_NOT_ENABLED_HINT, 299: PULL_NOT_ENABLED_HINT},
     "signature": {
         18016: "no such signature in this project: check the text (without 【】) or the --id "
         "in the console's signature list",
@@ -140,4 +149,5 @@ def hint_for(ret_code: int | None, context: str = "send") -> str | None:
     if ret_code is None:
         return None
     specific = CONTEXT_HINTS.get(context, {})
-    return specific.get(ret_code) or HINTS.get(ret_code)
+    found = specific.get(ret_code) or HINTS.get(ret_code)
+    return PULL_NOT_ENABLED_HINT if found is None and context == "pull" else found

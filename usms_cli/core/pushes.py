@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from usms_cli.core.privacy import Masker
-from usms_cli.core.receipts import Result, classify
+from usms_cli.core.receipts import Receipt, Result, classify
 
 MSG_REPLY = 0
 MSG_STATUS = 2
@@ -103,6 +103,20 @@ class PushEvent:
     reply_time: int | None = None
     opt_out: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)  # undocumented fields, verbatim
+
+    def as_receipt(self) -> Receipt:
+        """A status report as a delivery receipt (what GetUSMSSendReceipt would say)."""
+        return Receipt(
+            session_no=self.session_no,
+            phone=self.phone,
+            result=self.result or "unknown",
+            raw_result=self.receipt_result,
+            code=self.receipt_code,
+            description=self.receipt_desc,
+            time=self.receipt_time,
+            cost=self.cost_count,
+            user_id=self.user_id,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The event as written to ``--out``: API field names, plus ``type``/``key``/``result``."""

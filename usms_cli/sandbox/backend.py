@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from usms_cli.core import signing
+from usms_cli.sandbox import pushes
 from usms_cli.sandbox.config import (
     BATCH_PARTIAL_RETCODE,
     STATUS_APPROVED,
@@ -106,6 +107,7 @@ class Backend:
         self._record_warned = False
         self._console: Any = None
         self._console_lock = threading.Lock()
+        self.pushes: Any = None  # sandbox.pushes.PushState, once --push-to or --pull needs it
 
     def count(self, action: str) -> None:
         with self.lock:
@@ -217,6 +219,7 @@ class Backend:
             self.sessions[session_no] = Session(time.monotonic(), now, messages, outcomes)
             self.messages.extend(delivered)
         self._record(delivered)
+        pushes.queue_reports(self, session_no, messages, outcomes)
         if config.display:
             self._show(delivered)
 
@@ -482,6 +485,7 @@ def _actions() -> dict[str, Handler]:
         "GetUSMSSendStatistics": ledger.send_statistics,
         "GetUSMSTemplateSendStatistics": ledger.template_statistics,
         "BatchCreateUSMSBlacklistPhone": ledger.add_blacklist,
+        "PullUSMSReport": pushes.pull_reports,
     }
 
 

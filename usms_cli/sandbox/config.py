@@ -147,6 +147,12 @@ class SandboxConfig:
     """Numbers whose receipt stays 'Unknow' / '状态未知' (matched like fail_numbers)."""
     receipt_language: str = "en"
     """ReceiptResult words: "en" Success/Fail/Unknow (sic), "zh" 发送成功/发送失败/状态未知."""
+    push_to: str | None = None
+    """POST each status report to this URL as UCloud does (sandbox/pushes.py); replies too."""
+    push_retry_delay: float = 1.0
+    """Seconds between the retries of a push that was not answered {"code":0}."""
+    pull_enabled: bool = False
+    """Answer PullUSMSReport (the real one is off until support enables it)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,6 +395,8 @@ class SandboxOptions:
     blocked_words: Sequence[str] = ()
     unknown_numbers: Sequence[str] = ()
     receipt_language: str = "en"
+    push_to: str | None = None
+    pull: bool = False
 
 
 def config_from_options(
@@ -438,4 +446,10 @@ def config_from_options(
                 config.fail_codes[wire] = code.strip()
     config.record_path = os.fspath(options.record) if options.record else None
     config.display = options.display
+    if options.push_to is not None:
+        scheme = options.push_to.partition("://")[0].lower()
+        if scheme not in ("http", "https") or len(options.push_to) <= len(scheme) + 3:
+            raise InputError(f"--push-to {options.push_to!r}: give an http(s):// URL")
+    config.push_to = options.push_to
+    config.pull_enabled = options.pull
     return config

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from usms_cli.core import signing
+from usms_cli.sandbox import pushes
 from usms_cli.sandbox.backend import Backend, reply_for
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -389,6 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_json(413, 18002, self._too_large_message())
             return
 
+        if urlsplit(self.path).path == pushes.CONTROL_REPLY and self.command == "POST":
+            self._send_json(*pushes.control_reply(self._backend, body))
+            return
         try:
             # http.server decoded the request line as latin-1: encoding gives the raw bytes.
             params = _parse_form(urlsplit(self.path).query.encode("latin-1"))

@@ -12,6 +12,7 @@ import time
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from usms_cli.sandbox import pushes
 from usms_cli.sandbox.backend import Backend
 from usms_cli.sandbox.config import (
     DEFAULT_PORT,
@@ -62,6 +63,7 @@ class SandboxServer:
             self._closed = True
         self._httpd.stop()
         self._thread.join()
+        pushes.close(self._backend)
         self._httpd.server_close()
         self._httpd.close_connections()
 
@@ -116,6 +118,10 @@ def _banner(server: SandboxServer) -> list[str]:
         f"receipts after {config.receipt_delay:g} s",
         "# Point usms at it:",
     ]
+    if config.push_to:
+        lines.insert(2, f"# receipts are pushed to {config.push_to}; usms sandbox reply N TEXT")
+    if config.pull_enabled:
+        lines.insert(2, "# PullUSMSReport is enabled (usms receipt --pull)")
     lines.extend(f"export {name}={shlex.quote(value)}" for name, value in exports)
     return lines
 

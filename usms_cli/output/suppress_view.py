@@ -1,0 +1,91 @@
+"""How ``usms suppress`` looks: what add/remove changed, and the list with when and why each
+number is on it (numbers masked, reply text shown as its length unless ``--show-pii``), or
+one JSON object with full numbers and texts."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from usms_cli.core.pushes import printable
+from usms_cli.core.suppression import SOURCES, Suppressed, SuppressResult
+from usms_cli.core.text import plural
+from usms_cli.output.config_view import aligned
+from usms_cli.output.history_view import _when
+
+if TYPE_CHECKING:
+    from usms_cli.output.console import Output
+
+
+def render_suppress(output: Output, result: SuppressResult) -> None:
+    if result.action == "list":
+        _render_list(output, result)
+        return
+    if output.json_mode:
+        key = "added" if result.action == "add" else "removed"
+        other = "already_listed" if result.action == "add" else "not_listed"
+        output.json(
+            {
+                "ok": True,
+                "exit_code": int(result.exit_code),
+                key: result.changed,
+                other: result.unchanged,
+                "duplicates": result.duplicates,
+                "file": result.path,
+            }
+        )
+        return
+    if output.quiet:
+        for number in result.changed:
+            output.out.line(number)
+        return
+    if result.action == "add":
+        line = f"Suppression list: {plural(len(result.changed), 'number')} added"
+        rest = f"{len(result.unchanged):,} already on it"
+    else:
+        line = f"Suppression list: {plural(len(result.changed), 'number')} removed"
+        rest = f"{len(result.unchanged):,} not on it"
+    if result.unchanged:
+        line += f" ({rest})"
+    output.out.line(line + ".")
+
+
+def why(entry: Suppressed, show_pii: bool) -> str:
+    """``opt-out reply [2 characters]`` / ``opt-out reply "TD"`` / ``added by hand: note``."""
+    text = SOURCES.get(entry.source, entry.source)
+    if entry.source == "reply":
+        shown = (
+            json.dumps(entry.detail, ensure_ascii=False)
+            if show_pii
+            else f"[{len(entry.detail)} characters]"
+        )
+        return f"{text} {printable(shown)}"
+    return f"{text}: {printable(entry.detail)}" if entry.detail else text
+
+
+def _render_list(output: Output, result: SuppressResult) -> None:
+    entries = result.entries
+    if output.json_mode:
+        output.json(
+            {
+                "ok": True,
+                "count": len(entries),
+                "suppressed": [entry.as_json() for entry in entries],
+                "file": result.path,
+            }
+        )
+        return
+    if output.quiet:
+        for entry in entries:
+            output.out.line(entry.phone)
+        return
+    if not entries:
+        output.out.line("The suppression list is empty.")
+        return
+    rows = [("Number", "Added (China)", "Why")]
+    show_pii = output.masker.show_pii
+    for entry in entries:
+        rows.append((output.masker.phone(entry.phone), _when(entry.added), why(entry, show_pii)))
+    for index, line in enumerate(aligned(rows, 2)):
+        output.out.line(line.rstrip(), "bold" if index == 0 else None)
+    output.out.line(f"{plural(len(entries), 'number')} on the suppression list.")
