@@ -28,6 +28,7 @@ COMMANDS = (
     "signature",
     "blacklist",
     "history",
+    "suppress",
     "config",
 )
 
