@@ -11,6 +11,7 @@ from tests.conftest import TWO_VARS, env_for, run_unchecked, run_usms
 from usms_cli import i18n
 from usms_cli.core.codes import HINTS, hint_for, status_text
 from usms_cli.core.errors import EXIT_MEANINGS
+from usms_cli.core.review import shown_lookup
 from usms_cli.sandbox import SandboxServer
 
 
@@ -121,6 +122,8 @@ def test_tables_of_texts_are_read_in_the_language_of_the_run() -> None:
             "template",
         ) and "此项目中没有这个模板" in (hint_for(18017, "template") or "")
         assert status_text(1) == "审核中"
+        rows = shown_lookup("template", {"TemplateId": "UT1", "Purpose": 3, "Status": 9})
+        assert ("用途", "营销") in rows and ("状态", "未知（9）") in rows
         # What a script reads keeps the English words.
         assert HINTS.english[18013] == "the account or project has no SMS balance left"  # type: ignore[attr-defined]
     finally:

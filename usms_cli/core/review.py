@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from usms_cli.core.codes import APPROVED, PURPOSE_WORDS, STATUS_WORDS, as_int
-from usms_cli.i18n import N_
+from usms_cli.i18n import N_, tr
 
 
 def describe_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -15,7 +15,7 @@ def describe_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]
     words with ``tr(value)`` (labels, statuses and purposes are marked with ``N_``)."""
     status = as_int(data.get("Status"))
     status_text = (
-        STATUS_WORDS.get(status, f"unknown ({data.get('Status')})")
+        STATUS_WORDS.get(status, f"unknown ({data.get('Status')})")  # shown_lookup: tr()
         if status is not None
         else N_("unknown")
     )
@@ -42,6 +42,21 @@ def describe_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]
     reason = str(data.get("ErrDesc") or "")
     if reason:
         rows.append((N_("Reason"), reason))
+    return rows
+
+
+def shown_lookup(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """:func:`describe_lookup` for a person: labels, status and purpose in this run's language
+    (the ids, names, text and the review's reason as USMS has them)."""
+    words = {N_("Status"), N_("Purpose")}
+    status = as_int(data.get("Status"))
+    rows = []
+    for label, value in describe_lookup(kind, data):
+        if label == "Status" and status is not None and status not in STATUS_WORDS:
+            value = tr("unknown ({status})", status=data.get("Status"))
+        elif label in words:
+            value = tr(value) if value else value
+        rows.append((tr(label), value))
     return rows
 
 
