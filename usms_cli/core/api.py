@@ -14,6 +14,7 @@ from usms_cli.core.errors import InputError
 from usms_cli.core.phones import is_international
 from usms_cli.core.shapes import extend_code_problem, shown, user_id_problem
 from usms_cli.core.text import LazyPattern
+from usms_cli.i18n import tr
 
 MAX_NUMBERS_PER_SEND = 1000
 MAX_TARGETS_PER_BATCH = 200  # SendBatchUSMSMessage
@@ -37,20 +38,22 @@ class Message:
 def check_message(message: Message, numbers: Sequence[str]) -> None:
     """Raise :class:`InputError` for anything the API would refuse that we can tell up front."""
     if not message.template_id or not message.template_id.strip():
-        raise InputError(
-            "no template: give -t/--template-id or set USMS_TEMPLATE_ID",
-        )
+        raise InputError(tr("no template: give -t/--template-id or set USMS_TEMPLATE_ID"))
     if not message.sig_content and not all(is_international(n) for n in numbers):
         raise InputError(
-            "no signature: mainland China numbers need -s/--sig-content (or USMS_SIG_CONTENT)",
+            tr("no signature: mainland China numbers need -s/--sig-content (or USMS_SIG_CONTENT)")
         )
     if message.sig_content and ("【" in message.sig_content or "】" in message.sig_content):
-        raise InputError("the signature is given without 【】: the service adds them")
+        raise InputError(tr("the signature is given without 【】: the service adds them"))
     if message.extend_code is not None:
         problem = extend_code_problem(message.extend_code)
         if problem:
             # An extension code is not personal data: show it as typed (no digit masking).
-            text = f"--extend-code {problem}; got {shown(message.extend_code)}"
+            text = tr(
+                "--extend-code {problem}; got {value}",
+                problem=problem,
+                value=shown(message.extend_code),
+            )
             raise InputError(text, verbatim=True)
     if message.user_id is not None:
         problem = user_id_problem(message.user_id)

@@ -24,12 +24,13 @@ from typing import Any
 
 from usms_cli.core.actions import ACTIONS, Action, Param
 from usms_cli.core.errors import InputError
+from usms_cli.i18n import N_, tr
 
 FORBIDDEN = {
-    "privatekey": "the private key is never a parameter: it only signs the request",
-    "signature": "usms signs the request itself",
-    "publickey": "the public key comes from your settings (UCLOUD_PUBLIC_KEY, .env, profile)",
-    "action": "give the action as the first argument: usms api ACTION Key=Value …",
+    "privatekey": N_("the private key is never a parameter: it only signs the request"),
+    "signature": N_("usms signs the request itself"),
+    "publickey": N_("the public key comes from your settings (UCLOUD_PUBLIC_KEY, .env, profile)"),
+    "action": N_("give the action as the first argument: usms api ACTION Key=Value …"),
 }
 
 _ACTION = re.compile(r"[A-Z][A-Za-z0-9]{1,99}")
@@ -41,8 +42,8 @@ _FALSE = {"false", "0", "no", "off"}
 def check_action(name: str) -> str:
     if not _ACTION.fullmatch(name):
         raise InputError(
-            f"not an action name: {name!r}",
-            hint="for example: usms api QueryUSMSTemplate TemplateId=UTA1234",
+            tr("not an action name: {name!r}", name=name),
+            hint=tr("for example: usms api QueryUSMSTemplate TemplateId=UTA1234"),
         )
     return name
 
@@ -55,8 +56,8 @@ def split_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
         key = key.strip()
         if not sep or not _KEY.fullmatch(key):
             raise InputError(
-                f"not a Key=Value parameter: {word[:60]!r}",
-                hint="write Name=value, or Name.0=value for an item of a list",
+                tr("not a Key=Value parameter: {word!r}", word=word[:60]),
+                hint=tr("write Name=value, or Name.0=value for an item of a list"),
             )
         pairs.append((key, value))
     return pairs
@@ -66,7 +67,13 @@ def _refuse_forbidden(keys: Sequence[str]) -> None:
     for key in keys:
         head = key.split(".", 1)[0].lower()
         if head in FORBIDDEN:
-            raise InputError(f"{key}= cannot be given to usms api: {FORBIDDEN[head]}; nothing sent")
+            raise InputError(
+                tr(
+                    "{key}= cannot be given to usms api: {why}; nothing sent",
+                    key=key,
+                    why=tr(FORBIDDEN[head]),
+                )
+            )
 
 
 def _bool(value: str, key: str) -> str:
@@ -75,14 +82,14 @@ def _bool(value: str, key: str) -> str:
         return "true"
     if text in _FALSE:
         return "false"
-    raise InputError(f"{key} is true or false, got {value!r}")
+    raise InputError(tr("{key} is true or false, got {value!r}", key=key, value=value))
 
 
 def _int(value: str, key: str) -> str:
     text = value.strip()
     if re.fullmatch(r"-?[0-9]{1,18}", text):
         return str(int(text))
-    raise InputError(f"{key} is a whole number, got {value!r}")
+    raise InputError(tr("{key} is a whole number, got {value!r}", key=key, value=value))
 
 
 def _b64json(value: Any, key: str) -> str:
@@ -93,7 +100,9 @@ def _b64json(value: Any, key: str) -> str:
         try:
             value = json.loads(text)
         except ValueError:
-            raise InputError(f"{key}: not valid JSON (it starts with {text[:1]!r})") from None
+            raise InputError(
+                tr("{key}: not valid JSON (it starts with {start!r})", key=key, start=text[:1])
+            ) from None
     document = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return base64.b64encode(document.encode("utf-8")).decode("ascii")
 
@@ -117,13 +126,13 @@ def _from_file(action: Action | None, document: Mapping[str, Any]) -> dict[str, 
     prepared: dict[str, Any] = {}
     for key, value in document.items():
         if not isinstance(key, str) or not _KEY.fullmatch(key):
-            raise InputError(f"--json-params: not a parameter name: {str(key)[:60]!r}")
+            raise InputError(tr("--json-params: not a parameter name: {key!r}", key=str(key)[:60]))
         param = action.param(key) if action is not None else None
         if param is not None and param.encoding == "b64json" and value is not None:
             value = _b64json(value, key)
         elif param is not None and param.encoding in ("int", "bool") and value is not None:
             if isinstance(value, bool) and param.encoding == "int":
-                raise InputError(f"{key} is a whole number, got {value!r}")
+                raise InputError(tr("{key} is a whole number, got {value!r}", key=key, value=value))
             value = _scalar(param, key, json.dumps(value) if not isinstance(value, str) else value)
         prepared[key] = value
     return flatten(prepared)
@@ -137,8 +146,14 @@ def _count_items(flat: Mapping[str, str], action: Action | None) -> None:
             count = sum(1 for key in flat if key.startswith(f"{param.name}."))
             if count > param.max_items:
                 raise InputError(
-                    f"{count} items of {param.name}: {action.name} takes at most "
-                    f"{param.max_items} per request; nothing sent"
+                    tr(
+                        "{count} items of {param}: {action} takes at most {limit} per request; "
+                        "nothing sent",
+                        count=count,
+                        param=param.name,
+                        action=action.name,
+                        limit=param.max_items,
+                    )
                 )
 
 
@@ -160,11 +175,13 @@ def encode(
             continue
         head = key.split(".", 1)[0]
         if "." in key and head in listed:
-            raise InputError(f"{head}: give either {head}=… words or {head}.N=…, not both")
+            raise InputError(
+                tr("{key}: give either {key}=… words or {key}.N=…, not both", key=head)
+            )
         flat[key] = _scalar(param, key, value)
     for key, values in listed.items():
         if any(k.startswith(f"{key}.") for k, _ in pairs):
-            raise InputError(f"{key}: give either {key}=… words or {key}.N=…, not both")
+            raise InputError(tr("{key}: give either {key}=… words or {key}.N=…, not both", key=key))
         for old in [k for k in flat if k.startswith(f"{key}.")]:
             del flat[old]  # the command line replaces the file's list
         flat.update({f"{key}.{index}": value for index, value in enumerate(values)})

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from usms_cli.core.errors import InputError
+from usms_cli.i18n import tr
 
 MAX_PER_REQUEST = 1000
 MAX_REMARK = 256
@@ -24,12 +25,25 @@ def parse_purpose(value: str) -> int:
     text = value.strip().lower()
     if text in PURPOSES:
         return PURPOSES[text]
-    raise InputError(f"--purpose must be one of {', '.join(PURPOSES)}, got {value!r}")
+    raise InputError(
+        tr(
+            "{flag} must be one of {choices}, got {value!r}",
+            flag="--purpose",
+            choices=", ".join(PURPOSES),
+            value=value,
+        )
+    )
 
 
 def check_remark(remark: str | None) -> None:
     if remark is not None and len(remark) > MAX_REMARK:
-        raise InputError(f"--remark is {len(remark)} characters; at most {MAX_REMARK} allowed")
+        raise InputError(
+            tr(
+                "--remark is {length} characters; at most {limit} allowed",
+                length=len(remark),
+                limit=MAX_REMARK,
+            )
+        )
 
 
 def build_request(

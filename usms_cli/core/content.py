@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from usms_cli.core.errors import InputError
 from usms_cli.core.text import LazyPattern
+from usms_cli.i18n import tr
 
 MAX_LENGTH = 500
 
@@ -84,14 +85,22 @@ def preview(
     wanted = len(variables(template))
     if wanted != len(params):
         raise InputError(
-            f"the template has {wanted} variable(s) but {len(params)} param(s) were given",
-            hint="give one -p/--param per {N} in the template, in order",
+            tr(
+                "the template has {wanted} variable(s) but {given} param(s) were given",
+                wanted=wanted,
+                given=len(params),
+            ),
+            hint=tr("give one -p/--param per {N} in the template, in order"),
         )
     text = with_signature(render(template, params), sig_content, international=international)
     if len(text) > MAX_LENGTH:
         raise InputError(
-            f"the message would be {len(text):,} characters; the limit is {MAX_LENGTH}",
-            hint="shorten the params (the signature counts too)",
+            tr(
+                "the message would be {length:,} characters; the limit is {limit}",
+                length=len(text),
+                limit=MAX_LENGTH,
+            ),
+            hint=tr("shorten the params (the signature counts too)"),
         )
     return Preview(text, len(text), segments(text, international=international), international)
 

@@ -15,6 +15,7 @@ from usms_cli.core import content
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import is_international
 from usms_cli.core.privacy import Masker
+from usms_cli.i18n import tr
 
 SHOWN_MESSAGES = 5
 
@@ -89,11 +90,13 @@ def _line(
         message = content.preview(template, params, sig_content, international=abroad)
     except InputError as exc:
         if where:  # a CSV row: its params come from columns, not -p
-            exc.message = f"{where}: {exc.message}; nothing was sent"
+            exc.message = tr(
+                "{where}: {message}; nothing was sent", where=where, message=exc.message
+            )
             if exc.hint and "-p/--param" in exc.hint:
-                exc.hint = "give one CSV column per {N} in the template (--param-columns A,B)"
+                exc.hint = tr("give one CSV column per {N} in the template (--param-columns A,B)")
         else:
-            exc.message = f"{exc.message}; nothing was sent"
+            exc.message = tr("{message}; nothing was sent", message=exc.message)
         raise
     masked = [masker.param(p) for p in params]
     shown = content.with_signature(

@@ -26,6 +26,7 @@ from usms_cli.core.codes import PARTIAL_RETCODE
 from usms_cli.core.errors import InputError
 from usms_cli.core.phones import Entry, Invalid, InvalidPhone, Recipients, normalize
 from usms_cli.core.shapes import user_id_problem
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.core.plan import RequestPlan
@@ -100,8 +101,8 @@ def decode(data: bytes, source: str) -> tuple[str, bool]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"{source}: not valid UTF-8 on line {line}; nothing was sent",
-            hint="save the file as UTF-8 (with or without BOM)",
+            f"{source}: " + tr("not valid UTF-8 on line {line}; nothing was sent", line=line),
+            hint=tr("save the file as UTF-8 (with or without BOM)"),
         ) from None
     return text, data.startswith(b"\xef\xbb\xbf")
 
@@ -112,7 +113,9 @@ def split_names(value: str) -> tuple[str, ...]:
         return ()
     names = tuple(name.strip() for name in value.split(","))
     if any(not name for name in names):
-        raise InputError(f"--param-columns {value!r}: an empty column name; write a,b,c")
+        raise InputError(
+            tr("--param-columns {value!r}: an empty column name; write a,b,c", value=value)
+        )
     return names
 
 
@@ -159,22 +162,58 @@ def parse_table(
                     table.invalid.append(Invalid(Entry(problem[0], source, line), problem[1]))
     except csv.Error as exc:
         raise InputError(
-            f"{source}: not a readable CSV file near line {reader.line_num} ({exc}); "
-            "nothing was sent",
-            hint='a quote inside a quoted cell is written twice: "say ""hi"""',
+            f"{source}: "
+            + tr(
+                "not a readable CSV file near line {line} ({error}); nothing was sent",
+                line=reader.line_num,
+                error=exc,
+            ),
+            hint=tr('a quote inside a quoted cell is written twice: "say ""hi"""'),
         ) from None
     if table is None:
         raise InputError(
-            f"{source}: empty file: the first row must be a header naming the columns "
-            f"(e.g. {phone_column},name); nothing was sent"
+            f"{source}: "
+            + tr(
+                "empty file: the first row must be a header naming the columns "
+                "(e.g. {phone_column},name); nothing was sent",
+                phone_column=phone_column,
+            )
         )
     if not table.rows and not table.invalid_count:
-        raise InputError(f"{source}: a header on line {header_line} but no rows; nothing was sent")
+        raise InputError(
+            f"{source}: "
+            + tr("a header on line {line} but no rows; nothing was sent", line=header_line)
+        )
     return table
 
 
 def _fold(name: str) -> str:
     return name.strip().casefold()
+
+
+def _check_width(at: str, columns: int, params: int = 0) -> None:
+    """At most MAX_COLUMNS columns in the header, MAX_PARAM_COLUMNS of them params."""
+    if columns > MAX_COLUMNS:
+        message = tr(
+            "the header row has {count:,} columns, more than the {limit:,} usms reads; "
+            "nothing was sent",
+            count=columns,
+            limit=MAX_COLUMNS,
+        )
+        hint = tr(
+            "keep the phone, param and user_id columns (a template has at most {limit} variables)",
+            limit=MAX_PARAM_COLUMNS,
+        )
+        raise InputError(at + message, hint=hint)
+    if params > MAX_PARAM_COLUMNS:
+        message = tr(
+            "{count:,} param columns, but a template has at most {limit} variables "
+            "({{1}}, {{2}}, … in 500 characters); nothing was sent",
+            count=params,
+            limit=MAX_PARAM_COLUMNS,
+        )
+        hint = tr("list the param columns the template uses with --param-columns a,b,c")
+        raise InputError(at + message, hint=hint)
 
 
 def _map_columns(
@@ -185,13 +224,8 @@ def _map_columns(
     param_columns: Sequence[str] | None,
     user_id_column: str | None,
 ) -> tuple[Columns, tuple[int, tuple[int, ...], int | None]]:
-    if len(header) > MAX_COLUMNS:
-        raise InputError(
-            f"{source}:{line}: the header row has {len(header):,} columns, more than the "
-            f"{MAX_COLUMNS:,} usms reads; nothing was sent",
-            hint="keep the phone, param and user_id columns (a template has at most "
-            f"{MAX_PARAM_COLUMNS} variables)",
-        )
+    at = f"{source}:{line}: "  # where, before each message
+    _check_width(at, len(header))
     folded = [_fold(name) for name in header]
     counts = Counter(folded)
     first: dict[str, int] = {}
@@ -199,23 +233,35 @@ def _map_columns(
         first.setdefault(name, position)
     listed = ", ".join(repr(name) for name in header[:SHOWN_COLUMNS])
     if len(header) > SHOWN_COLUMNS:
-        listed += f", … ({len(header):,} in all)"
+        listed += tr(", … ({count:,} in all)", count=len(header))
 
     def unique(position: int) -> int:
         if counts[folded[position]] > 1:
             raise InputError(
-                f"{source}:{line}: {counts[folded[position]]} columns are named "
-                f"{header[position].strip()!r}; nothing was sent",
-                hint="give each column its own name",
+                at
+                + tr(
+                    "{count} columns are named {name!r}; nothing was sent",
+                    count=counts[folded[position]],
+                    name=header[position].strip(),
+                ),
+                hint=tr("give each column its own name"),
             )
         return position
 
     def index(name: str, option: str) -> int:
         if _fold(name) not in first:
             raise InputError(
-                f"{source}:{line}: no column named {name!r} in the header row "
-                f"(columns: {listed}); nothing was sent",
-                hint=f"the first row names the columns; choose another with {option} NAME",
+                at
+                + tr(
+                    "no column named {name!r} in the header row (columns: {listed}); "
+                    "nothing was sent",
+                    name=name,
+                    listed=listed,
+                ),
+                hint=tr(
+                    "the first row names the columns; choose another with {option} NAME",
+                    option=option,
+                ),
             )
         return unique(first[_fold(name)])
 
@@ -230,20 +276,17 @@ def _map_columns(
         unnamed = [str(i + 1) for i in param_indexes if not folded[i]]
         if unnamed:
             raise InputError(
-                f"{source}:{line}: column {', '.join(unnamed)} of the header has no name; "
-                "nothing was sent",
-                hint="name it, or list the param columns with --param-columns a,b,c",
+                at
+                + tr(
+                    "column {columns} of the header has no name; nothing was sent",
+                    columns=", ".join(unnamed),
+                ),
+                hint=tr("name it, or list the param columns with --param-columns a,b,c"),
             )
         param_indexes = tuple(unique(i) for i in param_indexes)
     else:
         param_indexes = tuple(index(name, "--param-columns") for name in param_columns)
-    if len(param_indexes) > MAX_PARAM_COLUMNS:
-        raise InputError(
-            f"{source}:{line}: {len(param_indexes):,} param columns, but a template has at "
-            f"most {MAX_PARAM_COLUMNS} variables ({{1}}, {{2}}, … in 500 characters); "
-            "nothing was sent",
-            hint="list the param columns the template uses with --param-columns a,b,c",
-        )
+    _check_width(at, len(header), len(param_indexes))
     columns = Columns(
         phone=header[phone_index].strip(),
         params=tuple(header[i].strip() for i in param_indexes),
@@ -264,28 +307,39 @@ def _check_row(
     phone_index, param_indexes, user_index = indexes
     shown = ",".join(cells)
     if len(cells) != len(header):
-        what = "a cell is missing" if len(cells) < len(header) else "an extra cell"
-        return shown, f"{len(cells)} cells, the header has {len(header)} ({what})"
+        what = tr("a cell is missing") if len(cells) < len(header) else tr("an extra cell")
+        return shown, tr(
+            "{cells} cells, the header has {columns} ({what})",
+            cells=len(cells),
+            columns=len(header),
+            what=what,
+        )
     raw_phone = cells[phone_index]
     if not raw_phone.strip():
-        return shown, f"empty value in column {header[phone_index].strip()!r}"
+        return shown, tr("empty value in column {name!r}", name=header[phone_index].strip())
     try:
         phone = normalize(raw_phone)
     except InvalidPhone as exc:
-        return raw_phone, f"invalid phone: {exc}"
+        return raw_phone, tr("invalid phone: {reason}", reason=exc)
     for i in param_indexes:
         if not cells[i].strip():
-            return shown, f"empty value in column {header[i].strip()!r}"
+            return shown, tr("empty value in column {name!r}", name=header[i].strip())
     user_id: str | None = None
     if user_index is not None and cells[user_index].strip():
         user_id = cells[user_index]
         problem = user_id_problem(user_id)
         if problem:
-            return user_id, f"column {header[user_index].strip()!r}: the UserId {problem}"
+            return user_id, tr(
+                "column {name!r}: the UserId {problem}",
+                name=header[user_index].strip(),
+                problem=problem,
+            )
     if phone in seen:
-        return raw_phone, (
-            f"phone {phone} is already on line {seen[phone]} "
-            "(each phone may appear once: it would get two messages)"
+        return raw_phone, tr(
+            "phone {phone} is already on line {line} "
+            "(each phone may appear once: it would get two messages)",
+            phone=phone,
+            line=seen[phone],
         )
     seen[phone] = line
     params = tuple(cells[i] for i in param_indexes)

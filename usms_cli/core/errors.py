@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
+
+from usms_cli.core.text import Translated
+from usms_cli.i18n import N_
 
 
 class ExitCode(IntEnum):
@@ -19,17 +23,20 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # SIGTERM
 
 
-EXIT_MEANINGS = {
-    0: "all accepted",
-    1: "refused by the API",
-    2: "bad usage, input or configuration; nothing sent",
-    3: "partly sent",
-    4: "API unreachable; nothing sent",
-    5: "outcome unknown; may have been sent",
-    70: "internal error",
-    130: "interrupted",
-    143: "terminated",
-}
+# Each exit code in words, read in this run's language (``EXIT_MEANINGS.english`` as written).
+EXIT_MEANINGS: Mapping[int, str] = Translated(
+    {
+        0: N_("all accepted"),
+        1: N_("refused by the API"),
+        2: N_("bad usage, input or configuration; nothing sent"),
+        3: N_("partly sent"),
+        4: N_("API unreachable; nothing sent"),
+        5: N_("outcome unknown; may have been sent"),
+        70: N_("internal error"),
+        130: N_("interrupted"),
+        143: N_("terminated"),
+    }
+)
 
 
 class UsmsError(Exception):

@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 from usms_cli.core.errors import ConfigError, InputError
 from usms_cli.core.text import LazyPattern
+from usms_cli.i18n import tr
 
 HASH_HEX_DIGITS = 32  # 128 bits: plenty to tell contents apart, half the storage of 256
 COUNTED = frozenset({"accepted", "unknown"})  # outcomes that may have reached the phone
@@ -108,14 +109,16 @@ def parse_age(text: str) -> timedelta:
     match = _AGE.fullmatch(text)
     if match is None:
         raise InputError(
-            f"not an age: {text!r}",
-            hint="give a whole number and a unit: 30m, 12h, 2d, 90d (s, m, h, d or w)",
+            tr("not an age: {text!r}", text=text),
+            hint=tr("give a whole number and a unit: 30m, 12h, 2d, 90d (s, m, h, d or w)"),
         )
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds <= 0:
-        raise InputError(f"an age must be more than zero, got {text!r}")
+        raise InputError(tr("an age must be more than zero, got {text!r}", text=text))
     if seconds > MAX_AGE_DAYS * DAY:
-        raise InputError(f"an age of at most {MAX_AGE_DAYS} days, please; got {text!r}")
+        raise InputError(
+            tr("an age of at most {days} days, please; got {text!r}", days=MAX_AGE_DAYS, text=text)
+        )
     return timedelta(seconds=seconds)
 
 
@@ -129,8 +132,8 @@ def limits_from(mapping: Mapping[str, object], base: Limits = DEFAULT_LIMITS) ->
         key = str(raw_key).strip().replace("-", "_")
         if key not in names:
             raise ConfigError(
-                f"unknown history limit {raw_key!r}",
-                hint="known limits: " + ", ".join(sorted(names)),
+                tr("unknown history limit {key!r}", key=raw_key),
+                hint=tr("known limits: {names}", names=", ".join(sorted(names))),
             )
         changes[key] = _limit_value(key, value)
     return replace(base, **changes)
@@ -138,7 +141,9 @@ def limits_from(mapping: Mapping[str, object], base: Limits = DEFAULT_LIMITS) ->
 
 def _limit_value(key: str, value: object) -> int:
     if isinstance(value, bool):
-        raise ConfigError(f"history limit {key}: give a number, not {value!r}")
+        raise ConfigError(
+            tr("history limit {key}: give a number, not {value!r}", key=key, value=value)
+        )
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and _COUNT.fullmatch(value):
@@ -148,12 +153,18 @@ def _limit_value(key: str, value: object) -> int:
             number = int(parse_age(value).total_seconds())
         except InputError:
             raise ConfigError(
-                f"history limit {key}: not a number of seconds or an age: {value!r}"
+                tr(
+                    "history limit {key}: not a number of seconds or an age: {value!r}",
+                    key=key,
+                    value=value,
+                )
             ) from None
     else:
-        raise ConfigError(f"history limit {key}: give a whole number >= 0, not {value!r}")
+        raise ConfigError(
+            tr("history limit {key}: give a whole number >= 0, not {value!r}", key=key, value=value)
+        )
     if number < 0 or number > MAX_AGE_DAYS * DAY:
-        raise ConfigError(f"history limit {key}: out of range: {value!r}")
+        raise ConfigError(tr("history limit {key}: out of range: {value!r}", key=key, value=value))
     return number
 
 
@@ -205,28 +216,33 @@ class FrequencyProblem:
 
     def describe(self) -> str:
         """E.g. "3 verification codes with this template in the last hour (limit 3)"."""
-        what = (
-            "verification code(s) with this template"
-            if self.limit.startswith("code")
-            else "message(s) with this content"
-        )
-        return (
-            f"{self.count} {what} in the last {_window_words(self.window_s)} (limit {self.allowed})"
+        fields = {"count": self.count, "window": _window_words(self.window_s)}
+        if self.limit.startswith("code"):
+            return tr(
+                "{count} verification code(s) with this template in the last {window} "
+                "(limit {allowed})",
+                allowed=self.allowed,
+                **fields,
+            )
+        return tr(
+            "{count} message(s) with this content in the last {window} (limit {allowed})",
+            allowed=self.allowed,
+            **fields,
         )
 
 
 def _window_words(seconds: int) -> str:
     if seconds == HOUR:
-        return "hour"
+        return tr("hour")
     if seconds == DAY:
-        return "24 hours"
+        return tr("24 hours")
     if seconds % DAY == 0:
-        return f"{seconds // DAY} days"
+        return tr("{n} days", n=seconds // DAY)
     if seconds % HOUR == 0:
-        return f"{seconds // HOUR} hours"
+        return tr("{n} hours", n=seconds // HOUR)
     if seconds % 60 == 0 and seconds >= 120:
-        return f"{seconds // 60} minutes"
-    return f"{seconds} s"
+        return tr("{n} minutes", n=seconds // 60)
+    return tr("{n} s", n=seconds)
 
 
 def find_repeats(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from usms_cli.core.text import LazyPattern, shorten
+from usms_cli.i18n import N_, tr
 
 __all__ = [
     "COUNTRY_CODES",
@@ -78,6 +79,9 @@ _MAINLAND_MOBILE = (
 _FAST_MAINLAND = LazyPattern(_MAINLAND_MOBILE + r"[ \t]*\r?\n?")
 
 
+_NOT_A_NUMBER = N_("not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)")
+
+
 class InvalidPhone(ValueError):
     """A number that cannot be sent; ``str()`` is the reason in plain words."""
 
@@ -86,14 +90,18 @@ def _international(code: str, national: str) -> str:
     if code == "86":
         if _MAINLAND.fullmatch(national):
             return national
-        raise InvalidPhone("a +86 number must be a mainland mobile: 11 digits starting 13-19")
+        raise InvalidPhone(tr("a +86 number must be a mainland mobile: 11 digits starting 13-19"))
     if code not in COUNTRY_CODES:
-        raise InvalidPhone(f"unknown country code +{code}")
+        raise InvalidPhone(tr("unknown country code +{code}", code=code))
     if code == "1" and len(national) != 10:
-        raise InvalidPhone("a +1 number needs 10 digits after the country code")
+        raise InvalidPhone(tr("a +1 number needs 10 digits after the country code"))
     if not 4 <= len(national) <= 14 or len(code) + len(national) > 15:
         raise InvalidPhone(
-            f"wrong length for a +{code} number ({len(national)} digits after +{code})"
+            tr(
+                "wrong length for a +{code} number ({digits} digits after +{code})",
+                code=code,
+                digits=len(national),
+            )
         )
     return f"({code}){national}"
 
@@ -102,7 +110,7 @@ def _split_code(digits: str) -> tuple[str, str]:
     for size in (1, 2, 3):
         if digits[:size] in COUNTRY_CODES:
             return digits[:size], digits[size:]
-    raise InvalidPhone(f"unknown country code +{digits[:3]}")
+    raise InvalidPhone(tr("unknown country code +{code}", code=digits[:3]))
 
 
 def _national(rest: str) -> str:
@@ -114,7 +122,7 @@ def _national(rest: str) -> str:
     if area:
         national = area.group(1) + national[area.end() :]
     if not _DIGITS.fullmatch(national):
-        raise InvalidPhone("only digits, spaces, dashes and dots may follow the country code")
+        raise InvalidPhone(tr("only digits, spaces, dashes and dots may follow the country code"))
     return national
 
 
@@ -122,16 +130,16 @@ def normalize(raw: str) -> str:
     """Return the wire form of one phone number, or raise :class:`InvalidPhone`."""
     text = raw.strip()
     if not text:
-        raise InvalidPhone("empty")
+        raise InvalidPhone(tr("empty"))
     if _LETTER.search(text):
-        raise InvalidPhone("contains letters")
+        raise InvalidPhone(tr("contains letters"))
     bracketed = _LEADING_CODE.fullmatch(text)
     if bracketed:
         prefix, code, rest = bracketed.groups()
         if prefix is None and code.startswith("00"):
             code = code[2:]
         if not code:
-            raise InvalidPhone("no country code inside the ( )")
+            raise InvalidPhone(tr("no country code inside the ( )"))
         return _international(code, _national(rest))
     if text.startswith(("+", "00")):
         body = text[1:] if text.startswith("+") else text[2:]
@@ -140,15 +148,11 @@ def normalize(raw: str) -> str:
             return _international(explicit.group(1), _national(body[explicit.end(1) :]))
         digits = body.translate(_SEPARATORS).replace("(", "").replace(")", "")
         if not _DIGITS.fullmatch(digits):
-            raise InvalidPhone(
-                "not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)"
-            )
+            raise InvalidPhone(tr(_NOT_A_NUMBER))
         return _international(*_split_code(digits))
     digits = text.translate(_SEPARATORS).replace("(", "").replace(")", "")
     if not _DIGITS.fullmatch(digits):
-        raise InvalidPhone(
-            "not a phone number (only digits, spaces, dashes, dots, + and ( ) allowed)"
-        )
+        raise InvalidPhone(tr(_NOT_A_NUMBER))
     if _MAINLAND.fullmatch(digits):
         return digits
     if len(digits) == 13 and digits.startswith("86") and _MAINLAND.fullmatch(digits[2:]):
@@ -156,12 +160,17 @@ def normalize(raw: str) -> str:
     if digits.startswith("1"):
         if len(digits) != 11:
             raise InvalidPhone(
-                f"wrong length: a mainland mobile has 11 digits, this has {len(digits)}"
+                tr(
+                    "wrong length: a mainland mobile has 11 digits, this has {digits}",
+                    digits=len(digits),
+                )
             )
-        raise InvalidPhone("not a mainland mobile: those start with 13 to 19")
+        raise InvalidPhone(tr("not a mainland mobile: those start with 13 to 19"))
     raise InvalidPhone(
-        "no country code: mainland mobiles have 11 digits starting with 1; "
-        "write other numbers as +CC… or (CC)…"
+        tr(
+            "no country code: mainland mobiles have 11 digits starting with 1; "
+            "write other numbers as +CC… or (CC)…"
+        )
     )
 
 
@@ -264,8 +273,13 @@ def parse_lines(lines: Iterable[str], source: str) -> Iterator[Parsed]:
 def _parse_line(line: str, source: str, number: int) -> Iterator[Parsed]:
     if len(line) > MAX_LINE and len(line.rstrip("\r\n")) > MAX_LINE:
         raise InvalidPhone(
-            f"{source}: line {number:,} is longer than {MAX_LINE:,} characters; not a list of "
-            "recipients; nothing was sent"
+            tr(
+                "{source}: line {line:,} is longer than {limit:,} characters; not a list of "
+                "recipients; nothing was sent",
+                source=source,
+                line=number,
+                limit=MAX_LINE,
+            )
         )
     line = line.lstrip("\ufeff")
     if "#" in line:
@@ -314,7 +328,7 @@ def parse_csv_lines(
     if column is not None and not by_name:
         index = int(column) - 1
         if index < 0:
-            raise InvalidPhone("--column index starts at 1")
+            raise InvalidPhone(tr("--column index starts at 1"))
     header_checked = False
     fast = _FAST_MAINLAND.fullmatch
     for row in reader:
@@ -327,7 +341,12 @@ def parse_csv_lines(
             wanted = column.strip().lower()
             if wanted not in names:
                 raise InvalidPhone(
-                    f"{source}:{number}: no column named {column!r} in the header row"
+                    tr(
+                        "{source}:{line}: no column named {column!r} in the header row",
+                        source=source,
+                        line=number,
+                        column=column,
+                    )
                 )
             index = names.index(wanted)
             by_name = False
@@ -346,7 +365,13 @@ def parse_csv_lines(
         else:
             yield check(Entry(cell, source, number))
     if by_name:
-        raise InvalidPhone(f"{source}: empty file, no header row with a column named {column!r}")
+        raise InvalidPhone(
+            tr(
+                "{source}: empty file, no header row with a column named {column!r}",
+                source=source,
+                column=column,
+            )
+        )
 
 
 def _strip_bom(lines: Iterable[str]) -> Iterator[str]:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from usms_cli.core.privacy import Masker
-from usms_cli.core.receipts import Receipt, Result, classify
+from usms_cli.core.receipts import RESULT_WORDS, Receipt, Result, classify
+from usms_cli.i18n import tr
 
 MSG_REPLY = 0
 MSG_STATUS = 2
@@ -339,18 +340,22 @@ def describe(event: PushEvent, masker: Masker) -> str:
     phone = masker.phone(event.phone)
     if event.kind == "receipt":
         detail = " ".join(p for p in (event.receipt_code, event.receipt_desc) if p)
-        line = f"receipt {phone} {event.result}"
+        line = tr(
+            "receipt {phone} {result}",
+            phone=phone,
+            result=RESULT_WORDS.get(str(event.result), str(event.result)),
+        )
         if detail:
             line += f" ({printable(detail)})"
-        line += f" session {printable(event.session_no)}"
+        line += tr(" session {session_no}", session_no=printable(event.session_no))
         if event.user_id:
-            line += f" user-id {printable(event.user_id)}"
+            line += tr(" user-id {user_id}", user_id=printable(event.user_id))
         return line
     if masker.show_pii:
         content = json.dumps(event.reply_content, ensure_ascii=False)
     else:
-        content = f"[{len(event.reply_content)} characters]"
-    line = f"reply   {phone} {printable(content)}"
+        content = tr("[{count} characters]", count=len(event.reply_content))
+    line = tr("reply   {phone} {content}", phone=phone, content=printable(content))
     if event.opt_out:
-        line += " opt-out"
+        line += tr(" opt-out")
     return line

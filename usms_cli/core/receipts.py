@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from usms_cli.core.codes import as_int
 from usms_cli.core.errors import ExitCode, InputError
-from usms_cli.core.text import LazyPattern
+from usms_cli.core.text import LazyPattern, Translated
+from usms_cli.i18n import N_, tr
 
 Result = Literal["delivered", "failed", "unknown", "pending"]
 
@@ -24,6 +25,16 @@ _RESULTS: dict[str, Result] = {
     "unknown": "unknown",
     "状态未知": "unknown",
 }
+
+# Each result in words for a person (the words above are what a script reads).
+RESULT_WORDS: Mapping[str, str] = Translated(
+    {
+        "delivered": N_("delivered"),
+        "failed": N_("failed"),
+        "unknown": N_("unknown"),
+        "pending": N_("pending"),
+    }
+)
 
 FINAL: frozenset[Result] = frozenset({"delivered", "failed"})
 
@@ -43,9 +54,12 @@ def split_session_nos(values: Iterable[str]) -> list[str]:
             if len(word) > MAX_SESSION_NO or not SESSION_NO_FORM.fullmatch(word):
                 shown = word if len(word) <= 40 else word[:40] + "…"
                 raise InputError(
-                    f"{shown!r} is not a SessionNo (they look like "
-                    "5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13)",
-                    hint="pass the SessionNo(s) usms send printed; '-' reads them from stdin",
+                    tr(
+                        "{value!r} is not a SessionNo (they look like "
+                        "5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13)",
+                        value=shown,
+                    ),
+                    hint=tr("pass the SessionNo(s) usms send printed; '-' reads them from stdin"),
                 )
             found.append(word)
     return list(dict.fromkeys(found))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from usms_cli.core.errors import ExitCode
 from usms_cli.core.text import LazyPattern
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.core.api import Message
@@ -133,7 +134,9 @@ class SendReport:
 
 def request_id_text(result: ApiResult) -> str:
     """`` (request id …)`` when the API gave one, for error messages."""
-    return f" (request id {result.request_id})" if result.request_id else ""
+    if not result.request_id:
+        return ""
+    return tr(" (request id {request_id})", request_id=result.request_id)
 
 
 def refusal(result: ApiResult, subject: str, context: str = "send") -> tuple[str, str | None]:
@@ -141,8 +144,11 @@ def refusal(result: ApiResult, subject: str, context: str = "send") -> tuple[str
     that fits ``context`` (see ``core.codes.hint_for``)."""
     from usms_cli.core.codes import hint_for
 
-    text = (
-        f"{subject} was refused by the API: RetCode {result.ret_code}, "
-        f"{result.message!r}{request_id_text(result)}"
+    text = tr(
+        "{subject} was refused by the API: RetCode {ret_code}, {message!r}{request_id}",
+        subject=subject,
+        ret_code=result.ret_code,
+        message=result.message,
+        request_id=request_id_text(result),
     )
     return text, hint_for(result.ret_code, context)

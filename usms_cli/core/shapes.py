@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 
 from usms_cli.core.text import LazyPattern
+from usms_cli.i18n import tr
 
 ECHO_LIMIT = 40  # characters of a refused value that a message may repeat
 
@@ -89,26 +90,32 @@ def is_vpc_endpoint(scheme: str, host: str, port: int | None) -> bool:
 
 def signature_problem(value: str) -> str | None:
     if not SIG_MIN <= len(value) <= SIG_MAX:
-        return f"must be {SIG_MIN}–{SIG_MAX} characters, not {len(value):,}"
+        return tr(
+            "must be {low}–{high} characters, not {length:,}",
+            low=SIG_MIN,
+            high=SIG_MAX,
+            length=len(value),
+        )
     if not value.isprintable():
-        return "must not contain control characters"
+        return tr("must not contain control characters")
     return None
 
 
 def template_id_problem(value: str) -> str | None:
     if not _TEMPLATE_ID.fullmatch(value.strip()):
-        return (
-            f"must be an id like UTA1234 (letters, digits, '-' or '_'; at most {MAX_TEMPLATE_ID} "
-            "characters)"
+        return tr(
+            "must be an id like UTA1234 (letters, digits, '-' or '_'; at most {limit} characters)",
+            limit=MAX_TEMPLATE_ID,
         )
     return None
 
 
 def project_id_problem(value: str) -> str | None:
     if not _PROJECT_ID.fullmatch(value):
-        return (
+        return tr(
             "must look like org-abc123 ('org-', then letters, digits, '-' or '_'; at most "
-            f"{MAX_PROJECT_ID} characters)"
+            "{limit} characters)",
+            limit=MAX_PROJECT_ID,
         )
     return None
 
@@ -116,30 +123,42 @@ def project_id_problem(value: str) -> str | None:
 def key_problem(value: str) -> str | None:
     """Keys have no documented shape; only what cannot be a key is refused."""
     if len(value) > MAX_KEY:
-        return f"is {len(value):,} characters long; a UCloud key is at most {MAX_KEY}"
+        return tr(
+            "is {length:,} characters long; a UCloud key is at most {limit}",
+            length=len(value),
+            limit=MAX_KEY,
+        )
     if not value.isprintable() or any(ch.isspace() for ch in value):
-        return "contains spaces or control characters"
+        return tr("contains spaces or control characters")
     return None
 
 
 def user_id_problem(value: str) -> str | None:
     """Why the API would refuse ``value`` as a UserId, or None."""
     if len(value) > MAX_USER_ID:
-        return f"is {len(value):,} characters; at most {MAX_USER_ID} allowed"
+        return tr(
+            "is {length:,} characters; at most {limit} allowed",
+            length=len(value),
+            limit=MAX_USER_ID,
+        )
     if "'" in value or any(ord(ch) > 0xFFFF for ch in value):
-        return "must not contain single quotes or emoji"
+        return tr("must not contain single quotes or emoji")
     return None
 
 
 def extend_code_problem(value: str) -> str | None:
     if not _EXTEND_CODE.fullmatch(value):
-        return f"must be digits, at most {MAX_EXTEND_CODE}"
+        return tr("must be digits, at most {limit}", limit=MAX_EXTEND_CODE)
     return None
 
 
 def profile_name_problem(value: str) -> str | None:
     if len(value) > MAX_PROFILE_NAME:
-        return f"is {len(value):,} characters long; at most {MAX_PROFILE_NAME}"
+        return tr(
+            "is {length:,} characters long; at most {limit}",
+            length=len(value),
+            limit=MAX_PROFILE_NAME,
+        )
     if not value.isprintable():
-        return "contains control characters"
+        return tr("contains control characters")
     return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from usms_cli.core.errors import InputError
+from usms_cli.i18n import tr
 
 MIN_CONTENT = 2
 MAX_CONTENT = 12
@@ -46,7 +47,14 @@ def _choice(value: str | int, words: Mapping[str, int], flag: str) -> int:
         return words[text]
     if text.isdigit() and int(text) in words.values():
         return int(text)
-    raise InputError(f"{flag} must be one of {', '.join(words)}, got {value!r}")
+    raise InputError(
+        tr(
+            "{flag} must be one of {choices}, got {value!r}",
+            flag=flag,
+            choices=", ".join(words),
+            value=value,
+        )
+    )
 
 
 def parse_type(value: str | int) -> int:
@@ -60,7 +68,7 @@ def parse_purpose(value: str | int) -> int:
 def parse_certificate_type(value: int | None, sig_type: int) -> int:
     chosen = sig_type if value is None else value
     if chosen not in CERTIFICATE_TYPES:
-        raise InputError(f"--certificate-type must be 0 to 5, got {chosen}")
+        raise InputError(tr("--certificate-type must be 0 to 5, got {chosen}", chosen=chosen))
     return chosen
 
 
@@ -69,13 +77,18 @@ def content_problems(content: str) -> list[str]:
     text = content.strip()
     problems: list[str] = []
     if any(ch in text for ch in "【】[]"):
-        problems.append("write the signature without 【】 or []: the service adds them")
+        problems.append(tr("write the signature without 【】 or []: the service adds them"))
     if not MIN_CONTENT <= len(text) <= MAX_CONTENT:
         problems.append(
-            f"a signature has {MIN_CONTENT} to {MAX_CONTENT} characters, this has {len(text)}"
+            tr(
+                "a signature has {low} to {high} characters, this has {length}",
+                low=MIN_CONTENT,
+                high=MAX_CONTENT,
+                length=len(text),
+            )
         )
     if any(not ch.isprintable() for ch in text):
-        problems.append("the signature holds control characters")
+        problems.append(tr("the signature holds control characters"))
     return problems
 
 
@@ -88,11 +101,15 @@ class Attachment:
 
     def problem(self, flag: str) -> str | None:
         if not self.data:
-            return f"{flag} {self.name}: the file is empty"
+            return tr("{flag} {name}: the file is empty", flag=flag, name=self.name)
         if len(self.data) > MAX_FILE_BYTES:
-            return (
-                f"{flag} {self.name}: {len(self.data):,} bytes; the API takes files of at most "
-                f"4 MiB ({MAX_FILE_BYTES:,} bytes)"
+            return tr(
+                "{flag} {name}: {size:,} bytes; the API takes files of at most "
+                "4 MiB ({limit:,} bytes)",
+                flag=flag,
+                name=self.name,
+                size=len(self.data),
+                limit=MAX_FILE_BYTES,
             )
         return None
 
@@ -128,7 +145,9 @@ class SignatureSpec:
             if problem:
                 problems.append(problem)
         if self.description is not None and len(self.description) > MAX_DESCRIPTION:
-            problems.append(f"the description is longer than {MAX_DESCRIPTION} characters")
+            problems.append(
+                tr("the description is longer than {limit} characters", limit=MAX_DESCRIPTION)
+            )
         return problems
 
     def create_problems(self) -> list[str]:
@@ -136,8 +155,10 @@ class SignatureSpec:
         problems = self.problems()
         if self.purpose == SIG_PURPOSES["other"] and self.proxy_file is None:
             problems.append(
-                "a signature used for someone else (--purpose other) needs their letter of "
-                "authorisation (--proxy-file FILE)"
+                tr(
+                    "a signature used for someone else (--purpose other) needs their letter of "
+                    "authorisation (--proxy-file FILE)"
+                )
             )
         return problems
 

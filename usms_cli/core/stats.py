@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from usms_cli.core.codes import as_int
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
+from usms_cli.i18n import tr
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "China")
 PER_PAGE = 100
@@ -29,7 +30,9 @@ def parse_date(text: str, flag: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{flag} must be a date written YYYY-MM-DD, got {text!r}") from None
+        raise InputError(
+            tr("{flag} must be a date written YYYY-MM-DD, got {value!r}", flag=flag, value=text)
+        ) from None
 
 
 def date_range(
@@ -40,7 +43,7 @@ def date_range(
     first = parse_date(start, "--from") if start else today.replace(day=1)
     last = parse_date(end, "--to") if end else max(today, first)
     if first > last:
-        raise InputError(f"--from {first} is after --to {last}")
+        raise InputError(tr("--from {first} is after --to {last}", first=first, last=last))
     return first, last
 
 
@@ -174,12 +177,12 @@ def _row(item: Mapping[str, Any]) -> StatRow:
 def parse_page(body: Any) -> StatsPage:
     """One page of a statistics answer; a StatsAnswerError when it is not one."""
     if not isinstance(body, Mapping):
-        raise StatsAnswerError("the statistics answer is not a JSON object")
+        raise StatsAnswerError(tr("the statistics answer is not a JSON object"))
     data = body.get("Data", [])
     if data is None:
         data = []
     if not isinstance(data, list):
-        raise StatsAnswerError("the statistics answer's Data is not a list")
+        raise StatsAnswerError(tr("the statistics answer's Data is not a list"))
     total = body.get("Total")
     number = None if isinstance(total, bool) else as_int(total) if total is not None else None
     rows = [_row(item) for item in data if isinstance(item, Mapping)]

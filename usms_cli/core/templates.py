@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from usms_cli.core.codes import APPROVED, as_int
 from usms_cli.core.errors import InputError
+from usms_cli.i18n import N_, tr
 
 MAX_TEXT = 500  # characters; the most one send may carry, so a longer template is useless
 MAX_NAME = 32
@@ -23,6 +24,16 @@ FORBIDDEN_SYMBOLS = "※●★￥"
 
 _VARIABLE = re.compile(r"\{([0-9]+)\}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+
+_NAME, _REMARK = N_("the name"), N_("the remark")
+_NO_IDS = {
+    "template": N_("give at least one template id"),
+    "signature": N_("give at least one signature id"),
+}
+_NOT_AN_ID = {
+    "template": N_("not a template id: {id!r}"),
+    "signature": N_("not a signature id: {id!r}"),
+}
 
 Review = Literal["approved", "rejected", "pending"]
 REJECTED_STATUSES = frozenset({3, 4})  # rejected, disabled: final and not usable
@@ -48,7 +59,9 @@ def parse_purpose(value: str | int, flag: str = "--purpose") -> int:
         return PURPOSES[text]
     if text in {"1", "2", "3"}:
         return int(text)
-    raise InputError(f"{flag} must be code, notice or marketing, got {value!r}")
+    raise InputError(
+        tr("{flag} must be code, notice or marketing, got {value!r}", flag=flag, value=value)
+    )
 
 
 def purpose_word(purpose: int | None) -> str:
@@ -64,29 +77,45 @@ def text_problems(text: str) -> list[str]:
     """Why the API or its review would refuse this template text (empty: nothing found)."""
     problems: list[str] = []
     if not text.strip():
-        return ["the template text is empty"]
+        return [tr("the template text is empty")]
     if len(text) > MAX_TEXT:
-        problems.append(f"the text is {len(text):,} characters; at most {MAX_TEXT} allowed")
+        problems.append(
+            tr(
+                "the text is {length:,} characters; at most {limit} allowed",
+                length=len(text),
+                limit=MAX_TEXT,
+            )
+        )
     numbers = sorted(set(variable_numbers(text)))
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         wanted = ", ".join(f"{{{n}}}" for n in range(1, max(numbers) + 1) if n not in numbers)
         shown = ", ".join(f"{{{n}}}" for n in numbers)
         problems.append(
-            f"variables must be numbered {{1}}, {{2}}, … without gaps; it has {shown}"
-            + (f" (missing {wanted})" if wanted else "")
+            tr(
+                "variables must be numbered {{1}}, {{2}}, … without gaps; it has {shown}",
+                shown=shown,
+            )
+            + (tr(" (missing {wanted})", wanted=wanted) if wanted else "")
         )
     rest = _VARIABLE.sub("", text)
     if numbers and not any(ch.isalnum() for ch in rest):
-        problems.append("a template may not consist of variables only")
+        problems.append(tr("a template may not consist of variables only"))
     found = sorted({ch for ch in text if ch in FORBIDDEN_SYMBOLS})
     if found:
-        problems.append(f"the review refuses the symbols {' '.join(found)}")
+        problems.append(tr("the review refuses the symbols {symbols}", symbols=" ".join(found)))
     return problems
 
 
 def _length_problem(value: str | None, label: str, limit: int) -> list[str]:
     if value is not None and len(value) > limit:
-        return [f"{label} is {len(value):,} characters; at most {limit} allowed"]
+        return [
+            tr(
+                "{label} is {length:,} characters; at most {limit} allowed",
+                label=tr(label),
+                length=len(value),
+                limit=limit,
+            )
+        ]
     return []
 
 
@@ -94,16 +123,18 @@ def template_problems(spec: TemplateSpec) -> list[str]:
     """Everything wrong with a template to create, at once (empty: it may be sent)."""
     problems = text_problems(spec.text)
     if not spec.name.strip():
-        problems.append("the template needs a name (--name)")
-    problems += _length_problem(spec.name, "the name", MAX_NAME)
-    problems += _length_problem(spec.remark, "the remark", MAX_REMARK)
+        problems.append(tr("the template needs a name (--name)"))
+    problems += _length_problem(spec.name, _NAME, MAX_NAME)
+    problems += _length_problem(spec.remark, _REMARK, MAX_REMARK)
     if spec.purpose not in PURPOSES.values():
-        problems.append(f"the purpose must be 1, 2 or 3, got {spec.purpose}")
+        problems.append(tr("the purpose must be 1, 2 or 3, got {purpose}", purpose=spec.purpose))
     if spec.purpose == MARKETING and not spec.international:
         if not (spec.unsubscribe or "").strip():
             problems.append(
-                "a domestic marketing template needs the unsubscribe text "
-                "(--unsubscribe '拒收请回复R')"
+                tr(
+                    "a domestic marketing template needs the unsubscribe text "
+                    "(--unsubscribe '拒收请回复R')"
+                )
             )
     return problems
 
@@ -146,8 +177,8 @@ class TemplateChange:
 
     def problems(self) -> list[str]:
         problems = text_problems(self.text)
-        problems += _length_problem(self.name, "the name", MAX_NAME)
-        problems += _length_problem(self.remark, "the remark", MAX_REMARK)
+        problems += _length_problem(self.name, _NAME, MAX_NAME)
+        problems += _length_problem(self.remark, _REMARK, MAX_REMARK)
         return problems
 
 
@@ -171,14 +202,14 @@ def build_delete(template_ids: Sequence[str], project_id: str | None) -> dict[st
     return params
 
 
-def check_ids(ids: Sequence[str], what: str) -> list[str]:
+def check_ids(ids: Sequence[str], what: Literal["template", "signature"]) -> list[str]:
     """The ids, stripped and de-duplicated; an InputError for none or a malformed one."""
     unique = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
     if not unique:
-        raise InputError(f"give at least one {what} id")
+        raise InputError(tr(_NO_IDS[what]))
     bad = [i for i in unique if not _ID.fullmatch(i)]
     if bad:
-        raise InputError(f"not a {what} id: {bad[0]!r}")
+        raise InputError(tr(_NOT_AN_ID[what], id=bad[0]))
     return unique
 
 

@@ -1,10 +1,16 @@
-"""Small text helpers shared by the layers: counts in words, display width, safe server text."""
+"""Small text helpers shared by the layers: counts in words, display width, safe server text,
+tables of texts translated when read."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+from usms_cli.i18n import tr
+
+K = TypeVar("K")
+V = TypeVar("V", str, tuple[str, str])
 
 
 def printable(text: str | None, limit: int) -> str:
@@ -29,6 +35,29 @@ def width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class Translated(Mapping[K, V]):
+    """A table of texts a person reads (each marked with ``N_``), translated when a value is
+    read: ``HINTS[153]`` is in this run's language. ``english`` is the table as written, for
+    what a script reads."""
+
+    __slots__ = ("english",)
+
+    def __init__(self, table: Mapping[K, V]) -> None:
+        self.english: Mapping[K, V] = table
+
+    def __getitem__(self, key: K) -> V:
+        value = self.english[key]
+        if isinstance(value, str):
+            return tr(value)
+        return tuple(tr(part) for part in value)  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.english)
+
+    def __len__(self) -> int:
+        return len(self.english)
 
 
 class LazyPattern:
