@@ -147,7 +147,7 @@ CREDENTIAL_REFUSALS: Mapping[int, tuple[str, str]] = Translated(
 )
 
 
-PULL_NOT_ENABLED_HINT = (
+PULL_NOT_ENABLED_HINT = N_(
     "PullUSMSReport is off unless UCloud support enables it for the account: ask them to, or "
     "have the reports pushed to you instead (usms listen)"
 )
@@ -158,23 +158,6 @@ so it is given for every refusal that has no more specific hint)."""
 # Where a RetCode's hint must name something else than a send's -t/-s/-p (issue 13 #10): a
 # hint names what the user can change in the command they ran.
 CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
-<<<<<<< HEAD
-    "csv": {
-        18016: "check -s/--sig-content (or the CSV's signature): it must be an approved "
-        "signature, written without 【】",
-        18018: "give one CSV column per variable {1}, {2}, … of the template "
-        "(--param-columns A,B names them, in order)",
-    },
-    "template": {
-        18017: "no such template in this project: check the id (and --project-id) in the "
-        "console's template list",
-    },
-    "pull": {161: PULL_NOT_ENABLED_HINT, 299: PULL_NOT_ENABLED_HINT},
-    "signature": {
-        18016: "no such signature in this project: check the text (without 【】) or the --id "
-        "in the console's signature list",
-    },
-=======
     "csv": Translated(
         {
             18016: N_(
@@ -195,6 +178,7 @@ CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
             ),
         }
     ),
+    "pull": Translated({161: PULL_NOT_ENABLED_HINT, 299: PULL_NOT_ENABLED_HINT}),
     "signature": Translated(
         {
             18016: N_(
@@ -203,7 +187,6 @@ CONTEXT_HINTS: Mapping[str, Mapping[int, str]] = {
             ),
         }
     ),
->>>>>>> h-core
 }
 
 
@@ -214,4 +197,4 @@ def hint_for(ret_code: int | None, context: str = "send") -> str | None:
         return None
     specific = CONTEXT_HINTS.get(context, {})
     found = specific.get(ret_code) or HINTS.get(ret_code)
-    return PULL_NOT_ENABLED_HINT if found is None and context == "pull" else found
+    return tr(PULL_NOT_ENABLED_HINT) if found is None and context == "pull" else found
