@@ -16,6 +16,7 @@ from usms_cli.cli.options import (
     ProjectOpt,
     VerboseOpt,
 )
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.receipt import ReceiptResult
@@ -143,7 +144,7 @@ def receipt(
         env = Env.from_process()
         waiting = Wait(wait, timeout, interval)
         if (last or run_id is not None) and session_nos:
-            raise InputError("give SessionNos, or --last / --run ID, not both")
+            raise InputError(tr("give SessionNos, or --last / --run ID, not both"))
         if last or run_id is not None:
             result = last_run(output, env, connection, run_id, waiting)
         else:
