@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from usms_cli.core.errors import ExitCode, UsmsError
-from usms_cli.i18n import language
+from usms_cli.i18n import language, tr
 
 if TYPE_CHECKING:
     from usms_cli.output.console import Output
@@ -38,7 +38,7 @@ def finish(
             on_error(exc)
         code = exc.exit_code
     except KeyboardInterrupt:
-        output.error("interrupted")
+        output.error(tr("interrupted"))
         code = ExitCode.INTERRUPTED
     except (typer.Exit, typer.Abort):
         raise
@@ -48,20 +48,26 @@ def finish(
 
             traceback.print_exc()
         output.error(
-            f"unexpected internal error ({type(exc).__name__}); nothing more is known",
+            tr(
+                "unexpected internal error ({kind}); nothing more is known",
+                kind=type(exc).__name__,
+            ),
             hint=None
             if debug
-            else "run again with --debug to see the traceback, and please report it",
+            else tr("run again with --debug to see the traceback, and please report it"),
         )
         code = ExitCode.INTERNAL
     if output.out.lost:
         from usms_cli.core.errors import EXIT_MEANINGS
 
+        # the meanings are marked in core.errors (N_) and translated here, where shown
         meaning = EXIT_MEANINGS.get(int(code), "")
-        output.err.write(
-            f"usms: stdout was closed before everything was written; exit code {int(code)} "
-            f"({meaning})\n"
+        note = tr(
+            "usms: stdout was closed before everything was written; exit code {code} ({meaning})",
+            code=int(code),
+            meaning=tr(meaning) if meaning else "",
         )
+        output.err.write(note + "\n")
     raise typer.Exit(int(code))
 
 
@@ -120,7 +126,7 @@ class UsmsGroup(TyperGroup):
             exc.show()
             code = exc.exit_code
         except typer.Abort:
-            sys.stderr.write("Aborted!\n")
+            sys.stderr.write(tr("Aborted!") + "\n")
             code = 1
         code = 0 if code is None else code
         if standalone_mode:

@@ -8,6 +8,7 @@ import typer
 
 from usms_cli.cli.funnel import console, finish
 from usms_cli.cli.options import DebugOpt, JsonOpt
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.history import Listing
@@ -102,7 +103,7 @@ def prune(
         if output.json_mode:
             output.json({"ok": True, "numbers_removed": done.pruned})
         else:
-            output.out.line(f"Removed {done.pruned or 0:,} recorded numbers.")
+            output.out.line(tr("Removed {count:,} recorded numbers.", count=done.pruned or 0))
         return done
 
     finish(output, run, debug=debug)

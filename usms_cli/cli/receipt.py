@@ -16,6 +16,7 @@ from usms_cli.cli.options import (
     ProjectOpt,
     VerboseOpt,
 )
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.common import Connection
@@ -157,7 +158,7 @@ def receipt(
         env = Env.from_process()
         waiting = Wait(wait, timeout, interval)
         if (last or run_id is not None) and session_nos:
-            raise InputError("give SessionNos, or --last / --run ID, not both")
+            raise InputError(tr("give SessionNos, or --last / --run ID, not both"))
         if pull:
             return _pull(output, env, connection, bool(session_nos or last or run_id or wait))
         if last or run_id is not None:

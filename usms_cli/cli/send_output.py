@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from usms_cli.cli.funnel import finish
 from usms_cli.core.errors import ExitCode, UsmsError
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.request import SendRequest
@@ -78,16 +79,25 @@ def render_send(output: "Output", result: "SendResult", *, report_shown: bool) -
 
     if result.wait_error is not None:
         error = result.wait_error
-        output.error(f"sent, but waiting for receipts failed: {error.message}", error.hint)
+        output.error(
+            tr("sent, but waiting for receipts failed: {message}", message=error.message),
+            error.hint,
+        )
     if not report_shown:
         payload = send_payload(result) if output.json_mode else None
         render_report(output, result.report, payload=payload)
     if result.repeats:
+        count = len(result.repeats)
         shown = ", ".join(output.masker.phone(r.phone) for r in result.repeats[:5])
-        more = f" and {len(result.repeats) - 5:,} more" if len(result.repeats) > 5 else ""
+        if count > 5:
+            shown = tr("{shown} and {more:,} more", shown=shown, more=count - 5)
         output.warn(
-            f"skipped {len(result.repeats):,} number(s) sent this same message in the last "
-            f"minute (--skip-repeats): {shown}{more}"
+            tr(
+                "skipped {count:,} number(s) sent this same message in the last minute "
+                "(--skip-repeats): {shown}",
+                count=count,
+                shown=shown,
+            )
         )
     if result.suppressed:
         count = len(result.suppressed)

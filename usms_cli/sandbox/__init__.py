@@ -15,7 +15,9 @@ re-implements the API's rules (phone numbers, template variables, length and bil
 purpose instead of importing the client's, so that a bug in the client's rules is caught by
 it rather than copied into it. From the rest of ``usms_cli`` it imports only
 ``core.signing`` (requests are signed and verified exactly like the real gateway does) and
-``core.errors`` (for the messages of ``usms sandbox``).
+``core.errors`` (for the messages of ``usms sandbox``), and ``i18n``: what the sandbox tells
+the person running it (its banner, its inbox, its errors) is in the language of that run;
+what it answers over HTTP imitates UCloud's server and stays as UCloud says it.
 
 Modules: ``config`` (templates, signatures, the TOML file, the ``usms sandbox`` options),
 ``rules`` (the API's rules, pure), ``backend`` (the gateway checks and the sends, no HTTP),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from usms_cli.core import signing
+from usms_cli.i18n import tr
 from usms_cli.sandbox import pushes
 from usms_cli.sandbox.config import (
     BATCH_PARTIAL_RETCODE,
@@ -238,7 +239,8 @@ class Backend:
             except OSError as exc:
                 if not self._record_warned:
                     self._record_warned = True
-                    print(f"usms sandbox: cannot write {path}: {exc}", file=sys.stderr)
+                    warning = tr("usms sandbox: cannot write {path}: {error}", path=path, error=exc)
+                    print(warning, file=sys.stderr)
 
     def _console_print(self, renderable: Any) -> None:
         from rich.console import Console
@@ -258,14 +260,19 @@ class Backend:
                 "  ",
                 message["text"],
                 "  ",
-                (f"(session {message['session_no'][:8]}…)", "dim"),
+                (tr("(session {session}…)", session=message["session_no"][:8]), "dim"),
             )
             self._console_print(line)
 
     def _show_refusal(self, action: str, answer: Mapping[str, Any]) -> None:
         from rich.text import Text
 
-        text = f"{action} refused: {answer['RetCode']} {answer['Message']}"
+        text = tr(
+            "{action} refused: {code} {message}",
+            action=action,
+            code=answer["RetCode"],
+            message=answer["Message"],
+        )
         line = Text.assemble(("✗ ", "red"), (text, "dim"))
         self._console_print(line)
 

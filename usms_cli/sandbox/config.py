@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from usms_cli.core.errors import ConfigError, InputError
+from usms_cli.i18n import N_, tr
 
 DEFAULT_PUBLIC_KEY = "usms-sandbox-public-key"
 DEFAULT_PRIVATE_KEY = "usms-sandbox-private-key"
@@ -168,13 +169,14 @@ def _get_str(
 ) -> str:
     if key not in entry:
         if required:
-            raise _config_error(path, where, f"missing required key {key!r}")
+            raise _config_error(path, where, tr("missing required key {key!r}", key=key))
         return default
     value = entry[key]
     if not isinstance(value, str):
-        raise _config_error(path, where, f"{key!r} must be a string, got {value!r}")
+        problem = tr("{key!r} must be a string, got {value!r}", key=key, value=value)
+        raise _config_error(path, where, problem)
     if required and not value:
-        raise _config_error(path, where, f"{key!r} must not be empty")
+        raise _config_error(path, where, tr("{key!r} must not be empty", key=key))
     return value
 
 
@@ -190,22 +192,34 @@ def _get_int(
     value = entry.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
         choices = ", ".join(str(a) for a in allowed)
-        raise _config_error(path, where, f"{key!r} must be one of {choices}, got {value!r}")
+        problem = tr(
+            "{key!r} must be one of {choices}, got {value!r}", key=key, choices=choices, value=value
+        )
+        raise _config_error(path, where, problem)
     return value
 
 
 def _check_keys(entry: Mapping[str, Any], known: set[str], path: str, where: str) -> None:
     unknown = sorted(set(entry) - known)
     if unknown:
-        raise _config_error(
-            path, where, f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        problem = tr(
+            "unknown key(s) {unknown} (known: {known})",
+            unknown=", ".join(unknown),
+            known=", ".join(sorted(known)),
         )
+        raise _config_error(path, where, problem)
 
 
 def _tables(document: Mapping[str, Any], name: str, path: str) -> list[Mapping[str, Any]]:
     raw = document.get(name, [])
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise ValueError(f"{path}: {name!r} must be an array of tables, written [[{name}]]")
+        raise ValueError(
+            tr(
+                "{path}: {name!r} must be an array of tables, written [[{name}]]",
+                path=path,
+                name=name,
+            )
+        )
     return raw
 
 
@@ -269,11 +283,14 @@ def load_config_file(
         with open(name, "rb") as fh:
             document = tomllib.load(fh)
     except OSError as exc:
-        raise ValueError(f"{name}: cannot read sandbox config: {exc.strerror or exc}") from exc
+        reason = exc.strerror or exc
+        raise ValueError(
+            tr("{path}: cannot read sandbox config: {reason}", path=name, reason=reason)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{name}: not valid TOML: {exc}") from exc
+        raise ValueError(tr("{path}: not valid TOML: {reason}", path=name, reason=exc)) from exc
 
-    _check_keys(document, {"template", "signature"}, name, "top level")
+    _check_keys(document, {"template", "signature"}, name, tr("top level"))
     templates = default_templates()
     signatures = default_signatures()
     for number, entry in enumerate(_tables(document, "template", name), start=1):
@@ -307,27 +324,36 @@ def _out_of_range(config: SandboxConfig) -> list[str]:
 
 
 _RANGES = {
-    "fail_rate": "must be between 0 and 1",
-    "latency_ms": "must not be negative",
-    "receipt_delay": "must not be negative",
-    "review_delay": "must not be negative",
-    "balance": "must not be negative",
+    "fail_rate": N_("{name} must be between 0 and 1, got {value}"),
+    "latency_ms": N_("{name} must not be negative, got {value}"),
+    "receipt_delay": N_("{name} must not be negative, got {value}"),
+    "review_delay": N_("{name} must not be negative, got {value}"),
+    "balance": N_("{name} must not be negative, got {value}"),
 }
 
 
 def check_config(config: SandboxConfig) -> None:
     """Raise ``ValueError`` for a config no sandbox can run with (checked at start)."""
     for name in _out_of_range(config):
-        raise ValueError(f"{name} {_RANGES[name]}, got {getattr(config, name)}")
+        raise ValueError(tr(_RANGES[name], name=name, value=getattr(config, name)))
     if config.receipt_language not in RECEIPT_LANGUAGES:
-        raise ValueError(f"receipt_language must be en or zh, got {config.receipt_language!r}")
+        raise ValueError(
+            tr(
+                "receipt_language must be en or zh, got {value!r}",
+                value=config.receipt_language,
+            )
+        )
     if config.record_path:
         try:
             with open(config.record_path, "a", encoding="utf-8"):
                 pass
         except OSError as exc:
             raise ValueError(
-                f"{config.record_path}: cannot write the record file: {exc.strerror or exc}"
+                tr(
+                    "{path}: cannot write the record file: {reason}",
+                    path=config.record_path,
+                    reason=exc.strerror or exc,
+                )
             ) from exc
 
 
@@ -341,8 +367,11 @@ def check_loopback(host: str) -> None:
         address = None
     if address is None or not address.is_loopback:
         raise ValueError(
-            f"the sandbox only listens on this machine: host must be a loopback address "
-            f"such as 127.0.0.1, ::1 or localhost, not {host!r}"
+            tr(
+                "the sandbox only listens on this machine: host must be a loopback address "
+                "such as 127.0.0.1, ::1 or localhost, not {host!r}",
+                host=host,
+            )
         )
 
 
@@ -361,13 +390,15 @@ def _add_option_entries(
         try:
             loaded_templates, loaded_signatures = load_config_file(config_file)
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"sandbox config: {exc}") from None
+            raise ConfigError(tr("sandbox config: {error}", error=exc)) from None
         config.templates.update(loaded_templates)
         config.signatures.update(loaded_signatures)
     for spec in templates:
         template_id, sep, text = spec.partition("=")
         if not sep or not template_id.strip() or not text:
-            raise InputError(f"--template {spec!r}: write it as ID=TEXT, e.g. 'UTA1=Hello {{1}}'")
+            raise InputError(
+                tr("--template {spec!r}: write it as ID=TEXT, e.g. 'UTA1=Hello {{1}}'", spec=spec)
+            )
         config.templates[template_id.strip()] = Template(template_id.strip(), text)
     for content in signatures:
         config.signatures[content] = Signature(f"SIG-{content}", content)
@@ -422,13 +453,18 @@ def config_from_options(
     config.balance = options.balance
     bad = _out_of_range(config)
     if "fail_rate" in bad:
-        raise InputError("--fail-rate must be between 0 and 1")
+        raise InputError(tr("--fail-rate must be between 0 and 1"))
     if "latency_ms" in bad or "receipt_delay" in bad:
-        raise InputError("--latency and --receipt-delay must not be negative")
+        raise InputError(tr("--latency and --receipt-delay must not be negative"))
     if bad:
-        raise InputError("--review-delay and --balance must not be negative")
+        raise InputError(tr("--review-delay and --balance must not be negative"))
     if options.receipt_language not in RECEIPT_LANGUAGES:
-        raise InputError(f"--receipt-language must be en or zh, not {options.receipt_language!r}")
+        raise InputError(
+            tr(
+                "--receipt-language must be en or zh, not {value!r}",
+                value=options.receipt_language,
+            )
+        )
     config.receipt_language = options.receipt_language
     config.blocked_words = {word for word in options.blocked_words if word.strip()}
     for flag, numbers, into in (

@@ -12,6 +12,7 @@ import time
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from usms_cli.i18n import tr
 from usms_cli.sandbox import pushes
 from usms_cli.sandbox.backend import Backend
 from usms_cli.sandbox.config import (
@@ -113,10 +114,15 @@ def _banner(server: SandboxServer) -> list[str]:
         ("USMS_SIG_CONTENT", DEFAULT_SIGNATURE),
     ]
     lines = [
-        f"# USMS sandbox listening on {server.base_url} (Ctrl-C to stop)",
-        f"# {len(config.templates)} template(s), {len(config.signatures)} signature(s); "
-        f"receipts after {config.receipt_delay:g} s",
-        "# Point usms at it:",
+        "# " + tr("USMS sandbox listening on {url} (Ctrl-C to stop)", url=server.base_url),
+        "# "
+        + tr(
+            "{templates} template(s), {signatures} signature(s); receipts after {delay:g} s",
+            templates=len(config.templates),
+            signatures=len(config.signatures),
+            delay=config.receipt_delay,
+        ),
+        "# " + tr("Point usms at it:"),
     ]
     if config.push_to:
         lines.insert(2, f"# receipts are pushed to {config.push_to}; usms sandbox reply N TEXT")
@@ -156,7 +162,10 @@ def serve_forever(
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     try:
-        print(f"# USMS sandbox stopped ({len(server.messages)} message(s) accepted)", file=stream)
+        stopped = tr(
+            "USMS sandbox stopped ({count} message(s) accepted)", count=len(server.messages)
+        )
+        print("# " + stopped, file=stream)
         stream.flush()
     except (OSError, ValueError):
         pass
