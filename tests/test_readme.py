@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+README_ZH = README.with_name("README.zh-CN.md")
 
 
 def section(heading: str) -> str:
@@ -55,15 +56,20 @@ STAND_INS = {
 }
 
 
-def shell_examples() -> list[tuple[str, str]]:
+def shell_examples(readme: Path = README) -> list[tuple[str, str]]:
     """(section, script) for each ```sh block: the runnable lines, continuation lines joined."""
-    text = README.read_text(encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")
     found = []
     for match in re.finditer(r"```(?:sh|bash)\n(.*?)```", text, re.S):
         heading = text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
         script = match.group(1).replace("\\\n", " ")
         lines = [line for line in script.splitlines() if line.strip()]
-        if any(line.startswith(SKIP) for line in lines) and heading in ("Quick start", "Tests"):
+        if any(line.startswith(SKIP) for line in lines) and heading in (
+            "Quick start",
+            "Tests",
+            "快速开始",
+            "测试",
+        ):
             continue
         kept = [line for line in lines if not line.startswith(SKIP)]
         if kept:
@@ -100,7 +106,11 @@ def readme_sandbox() -> Iterator[dict[str, str]]:
     server.close()
 
 
-@pytest.mark.parametrize(("section", "script"), shell_examples(), ids=lambda v: v[:30])
+@pytest.mark.parametrize(
+    ("section", "script"),
+    shell_examples() + shell_examples(README_ZH),
+    ids=lambda v: v[:30],
+)
 def test_every_shell_example_runs_as_written(
     section: str, script: str, readme_sandbox: dict[str, str], tmp_path: Path
 ) -> None:
