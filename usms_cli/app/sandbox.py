@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import ConfigError, ExitCode
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.request import SendRequest
@@ -32,8 +33,10 @@ class Throwaway:
         )
         self.server = start_sandbox(config)
         console.info(
-            f"Sandbox: a local USMS endpoint at {self.server.base_url} "
-            "(nothing leaves this machine)"
+            tr(
+                "Sandbox: a local USMS endpoint at {url} (nothing leaves this machine)",
+                url=self.server.base_url,
+            )
         )
 
     def __enter__(self) -> Throwaway:
@@ -59,14 +62,18 @@ class Throwaway:
                 f" {{{n}}}" for n in range(1, count + 1)
             )
             config.templates[template_id] = Template(template_id, text)
-            added.append(f"template {template_id}")
+            added.append(tr("template {template_id}", template_id=template_id))
         if sig_content not in config.signatures:
             config.signatures[sig_content] = Signature(f"SIG-{sig_content}", sig_content)
-            added.append(f"signature {sig_content!r}")
+            added.append(tr("signature {signature!r}", signature=sig_content))
         if added:
+            what = added[0] if len(added) == 1 else tr("{a} and {b}", a=added[0], b=added[1])
             console.info(
-                f"Sandbox: registered your {' and '.join(added)} in the sandbox (approved), "
-                "as configured for real sends."
+                tr(
+                    "Sandbox: registered your {what} in the sandbox (approved), as configured "
+                    "for real sends.",
+                    what=what,
+                )
             )
         return replace(
             settings,
@@ -89,10 +96,10 @@ class Throwaway:
         for message in messages[:SHOWN_INBOX]:
             phone = message["phone"]
             text = masker.text(message["text"], [phone], message["params"])
-            console.info(f"  sandbox → {masker.phone(phone)}: {text}")
+            console.info(tr("  sandbox → {phone}: {text}", phone=masker.phone(phone), text=text))
         extra = len(messages) - SHOWN_INBOX
         if extra > 0:
-            console.info(f"  sandbox → … and {extra:,} more messages")
+            console.info(tr("  sandbox → … and {n:,} more messages", n=extra))
 
 
 class _NoSandbox:
@@ -123,6 +130,11 @@ def run_sandbox(output: Output, options: SandboxOptions) -> ExitCode:
         raise ConfigError(str(exc)) from None
     except OSError as exc:
         raise ConfigError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc})",
-            hint="pick another --port, or --port 0 for a free one",
+            tr(
+                "cannot listen on {host}:{port} ({problem})",
+                host=host,
+                port=port,
+                problem=exc.strerror or exc,
+            ),
+            hint=tr("pick another --port, or --port 0 for a free one"),
         ) from None
