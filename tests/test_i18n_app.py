@@ -121,7 +121,7 @@ def test_invalid_numbers_and_the_column_hint(tmp_path: Path) -> None:
     zh = run_usms(
         "--lang", "zh", "send", "-f", str(listing), "-t", "UTA1", "-s", "UCloud", expect=2
     )
-    assert "people.csv 中有 2 个无效手机号；未发送任何请求" in zh.stderr
+    assert "people.csv：有 2 个无效手机号；未发送任何请求" in zh.stderr
     assert "默认读取第一列；号码似乎在 'mobile' 列：请加 --column mobile" in zh.stderr
 
 

@@ -55,19 +55,28 @@ class Throwaway:
         config = self.server.config
         template_id = (settings.template_id or "").strip() or DEFAULT_TEMPLATE_ID
         sig_content = settings.sig_content or DEFAULT_SIGNATURE
-        added = []
-        if template_id not in config.templates:
+        new_template = template_id not in config.templates
+        if new_template:
             count = len(request.params)
             text = request.template_text or "Sandbox message" + "".join(
                 f" {{{n}}}" for n in range(1, count + 1)
             )
             config.templates[template_id] = Template(template_id, text)
-            added.append(tr("template {template_id}", template_id=template_id))
-        if sig_content not in config.signatures:
+        new_signature = sig_content not in config.signatures
+        if new_signature:
             config.signatures[sig_content] = Signature(f"SIG-{sig_content}", sig_content)
-            added.append(tr("signature {signature!r}", signature=sig_content))
-        if added:
-            what = added[0] if len(added) == 1 else tr("{a} and {b}", a=added[0], b=added[1])
+        what: str | None = None
+        if new_template and new_signature:
+            what = tr(
+                "template {template_id} and signature {signature!r}",
+                template_id=template_id,
+                signature=sig_content,
+            )
+        elif new_template:
+            what = tr("template {template_id}", template_id=template_id)
+        elif new_signature:
+            what = tr("signature {signature!r}", signature=sig_content)
+        if what is not None:
             console.info(
                 tr(
                     "Sandbox: registered your {what} in the sandbox (approved), as configured "
