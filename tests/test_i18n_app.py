@@ -245,7 +245,7 @@ def test_listen_banner_and_summary_in_chinese_events_unchanged(tmp_path: Path) -
     try:
         first = proc.stderr.readline()
         match = re.search(r"http://127\.0\.0\.1:\d+/\S*", first)
-        assert match and first.startswith("usms listen：正在 "), first
+        assert match and first.startswith("usms listen: 正在 "), first
         assert "接收 UCloud 推送" in first
         banner = [first, proc.stderr.readline(), proc.stderr.readline()]
         assert banner[1] == f"  事件追加写入 {out}\n", banner
@@ -266,7 +266,7 @@ def test_listen_banner_and_summary_in_chinese_events_unchanged(tmp_path: Path) -
     finally:
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=30)
-    assert "usms listen：已停止；记录了 1 个事件。" in rest, rest
+    assert "usms listen: 已停止；记录了 1 个事件。" in rest, rest
     event = json.loads(out.read_text(encoding="utf-8"))
     assert not re.search(r"[\u4e00-\u9fff]", json.dumps(event, ensure_ascii=False)), event
 
@@ -286,3 +286,25 @@ def test_the_python_api_raises_english_errors_by_default() -> None:
     assert caught.value.message == (
         "no UCloud credentials: UCLOUD_PUBLIC_KEY and UCLOUD_PRIVATE_KEY not set; nothing was sent"
     )
+
+
+def test_the_question_before_a_large_send_in_chinese() -> None:
+    import io
+
+    from usms_cli import i18n
+    from usms_cli.app.env import Env
+    from usms_cli.app.guards import confirm_mass_send
+    from usms_cli.core.errors import InputError
+    from usms_cli.output.console import Output
+
+    stderr = io.StringIO()
+    console = Output(stdout=io.StringIO(), stderr=stderr)
+    env = Env(environ={}, stdin=io.StringIO("n\n"), interactive=lambda: True)
+    i18n.set_language("zh")
+    try:
+        with pytest.raises(InputError) as caught:
+            confirm_mass_send(console, env, 1500, None, None, False)
+    finally:
+        i18n.set_language("en")
+    assert stderr.getvalue() == "usms: 即将发送给 1,500 个接收人。确认发送？[y/N] \n"
+    assert caught.value.message == "未发送：发送未经确认"
