@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from usms_cli.app.common import Connection, api_client, require_credentials, resolve
 from usms_cli.core.errors import ConfigError, InputError
 from usms_cli.core.outcomes import ApiCallResult
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -37,15 +38,21 @@ def _document(env: Env, source: str | None) -> dict[str, Any] | None:
         try:
             text = Path(source).read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            raise InputError(f"--json-params {name}: no such file") from None
+            raise InputError(tr("--json-params {name}: no such file", name=name)) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"--json-params {name}: cannot read it ({exc})") from None
+            raise InputError(
+                tr("--json-params {name}: cannot read it ({problem})", name=name, problem=exc)
+            ) from None
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise InputError(f"--json-params {name}: not valid JSON ({exc})") from None
+        raise InputError(
+            tr("--json-params {name}: not valid JSON ({problem})", name=name, problem=exc)
+        ) from None
     if not isinstance(document, dict):
-        raise InputError(f"--json-params {name}: must hold one JSON object of parameters")
+        raise InputError(
+            tr("--json-params {name}: must hold one JSON object of parameters", name=name)
+        )
     return document
 
 
@@ -60,8 +67,10 @@ def call(console: Output, env: Env, connection: Connection, request: ApiRequest)
     public_key, private_key = require_credentials(settings)
     if any(private_key in value for value in flat.values()):
         raise ConfigError(
-            "a parameter holds the private key; it is never sent, only used to sign; "
-            "nothing was sent"
+            tr(
+                "a parameter holds the private key; it is never sent, only used to sign; "
+                "nothing was sent"
+            )
         )
     if "ProjectId" not in flat and settings.project_id:
         flat["ProjectId"] = settings.project_id

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from usms_cli.app.common import Connection, resolve
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
 from usms_cli.core.outcomes import ApplyResult
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -70,36 +71,39 @@ def _read(path: Path) -> tuple[TOMLDocument, bool]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(tr("{path}: no such file", path=path)) from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a TOML file") from None
+        raise InputError(tr("{path}: is a directory, not a TOML file", path=path)) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        problem = exc.strerror or tr("I/O error")
+        raise InputError(
+            tr("{path}: cannot read it ({problem})", path=path, problem=problem)
+        ) from None
     bom = raw.startswith(b"\xef\xbb\xbf")
     try:
         text = raw[3:].decode("utf-8") if bom else raw.decode("utf-8")
         return tomlkit.parse(text), bom
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        raise InputError(tr("{path}: not UTF-8 text", path=path)) from None
     except TOMLKitError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
+        raise InputError(tr("{path}: not valid TOML ({problem})", path=path, problem=exc)) from None
 
 
 def _text(table: Table, key: str, where: str, *, required: bool = False) -> str | None:
     value = table.get(key)
     if value is None:
         if required:
-            raise InputError(f"{where}: {key!r} is missing")
+            raise InputError(tr("{where}: {key!r} is missing", where=where, key=key))
         return None
     if not isinstance(value, str):
-        raise InputError(f"{where}: {key!r} must be a string")
+        raise InputError(tr("{where}: {key!r} must be a string", where=where, key=key))
     return str(value)
 
 
 def _flag(table: Table, key: str, where: str) -> bool:
     value = table.get(key, False)
     if not isinstance(value, bool):
-        raise InputError(f"{where}: {key!r} must be true or false")
+        raise InputError(tr("{where}: {key!r} must be true or false", where=where, key=key))
     return bool(value)
 
 
@@ -108,13 +112,16 @@ def _entry(table: Any, number: int, path: Path) -> Entry:
 
     where = f"{path}: [[template]] #{number}"
     if not hasattr(table, "get") or not hasattr(table, "keys"):
-        raise InputError(f"{where}: not a table")
+        raise InputError(tr("{where}: not a table", where=where))
     unknown = sorted(set(table.keys()) - KEYS)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}", hint=_KNOWN)
+        raise InputError(
+            tr("{where}: unknown key(s) {keys}", where=where, keys=", ".join(unknown)),
+            hint=tr("known keys: {keys}", keys=", ".join(sorted(KEYS))),
+        )
     purpose = table.get("purpose", "notice")
     if not isinstance(purpose, str | int) or isinstance(purpose, bool):
-        raise InputError(f"{where}: 'purpose' must be code, notice or marketing")
+        raise InputError(tr("{where}: 'purpose' must be code, notice or marketing", where=where))
     spec = TemplateSpec(
         name=_text(table, "name", where, required=True) or "",
         text=_text(table, "text", where, required=True) or "",
@@ -128,19 +135,24 @@ def _entry(table: Any, number: int, path: Path) -> Entry:
     return Entry(number, spec, template_id, _flag(table, "delete", where), table)
 
 
-_KNOWN = f"known keys: {', '.join(sorted(KEYS))}"
-
-
 def read_entries(document: TOMLDocument, path: Path) -> list[Entry]:
     """Every entry, checked as a whole before anything is sent (exit 2 otherwise)."""
     from usms_cli.core.templates import template_problems
 
     unknown = sorted(set(document.keys()) - {"template"})
     if unknown:
-        raise InputError(f"{path}: unknown table(s) {', '.join(unknown)}; write [[template]]")
+        raise InputError(
+            tr(
+                "{path}: unknown table(s) {tables}; write [[template]]",
+                path=path,
+                tables=", ".join(unknown),
+            )
+        )
     tables = document.get("template", [])
     if not isinstance(tables, list):
-        raise InputError(f"{path}: 'template' must be an array of tables, written [[template]]")
+        raise InputError(
+            tr("{path}: 'template' must be an array of tables, written [[template]]", path=path)
+        )
     entries = [_entry(table, number, path) for number, table in enumerate(tables, start=1)]
     seen: dict[str, int] = {}
     problems: list[str] = []
@@ -148,7 +160,12 @@ def read_entries(document: TOMLDocument, path: Path) -> list[Entry]:
         if entry.template_id is not None:
             if entry.template_id in seen:
                 problems.append(
-                    f"#{entry.number}: id {entry.template_id} is also #{seen[entry.template_id]}"
+                    tr(
+                        "#{number}: id {template_id} is also #{other}",
+                        number=entry.number,
+                        template_id=entry.template_id,
+                        other=seen[entry.template_id],
+                    )
                 )
             seen[entry.template_id] = entry.number
         if not entry.delete:
@@ -156,7 +173,8 @@ def read_entries(document: TOMLDocument, path: Path) -> list[Entry]:
             problems += [f"{label}: {p}" for p in template_problems(entry.spec)]
     if problems:
         raise InputError(
-            f"{path}: {len(problems)} problem(s); nothing was sent", details=problems[:50]
+            tr("{path}: {n} problem(s); nothing was sent", path=path, n=len(problems)),
+            details=problems[:50],
         )
     return entries
 
@@ -223,7 +241,10 @@ def write_atomically(path: Path, document: TOMLDocument, bom: bool) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-        raise WriteBackFailed(f"{path} cannot be written ({exc.strerror or exc})") from None
+        problem = exc.strerror or exc
+        raise WriteBackFailed(
+            tr("{path} cannot be written ({problem})", path=path, problem=problem)
+        ) from None
 
 
 class WriteBackFailed(UsmsError):

@@ -21,6 +21,7 @@ from usms_cli.app.common import require_credentials
 from usms_cli.core.errors import ExitCode, UsmsError
 from usms_cli.core.outcomes import ApplyItem as Item
 from usms_cli.core.outcomes import ApplyResult
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -48,7 +49,7 @@ class Run:
         self.document = document
         self.bom = bom
         if not request.dry_run:
-            require_credentials(settings, "nothing was created")
+            require_credentials(settings, N_("nothing was created"))
         self.online = has_credentials(settings)
 
     def all(self, entries: list[Entry]) -> ApplyResult:
@@ -56,7 +57,7 @@ class Run:
         for entry in entries:
             if result.stopped:
                 result.items.append(
-                    Item(entry.spec.name, entry.template_id, "not attempted", reason="stopped")
+                    Item(entry.spec.name, entry.template_id, "not attempted", reason=tr("stopped"))
                 )
                 continue
             item = Item(entry.spec.name, entry.template_id, "")
@@ -91,7 +92,7 @@ class Run:
             created = create_with(self.console, self.settings, entry.spec, self.verbose)
         except UsmsError as exc:
             if exc.exit_code == ExitCode.UNKNOWN:
-                exc.message += (
+                exc.message += tr(
                     "; it may have been created: look in the USMS console before running "
                     "apply again, or it will be created twice"
                 )
@@ -103,9 +104,11 @@ class Run:
         try:
             self.save()
         except WriteBackFailed as exc:
-            exc.message = (
-                f"created as {created.ids[0]}, but {exc.message}: add "
-                f'id = "{created.ids[0]}" to this entry by hand before running apply again'
+            exc.message = tr(
+                'created as {template_id}, but {problem}: add id = "{template_id}" to this entry '
+                "by hand before running apply again",
+                template_id=created.ids[0],
+                problem=exc.message,
             )
             raise
         self.look(item, created.ids[0])
@@ -114,7 +117,7 @@ class Run:
         assert entry.template_id is not None
         if not self.online:
             item.action = "not looked up"
-            item.reason = "no credentials"
+            item.reason = tr("no credentials")
             return
         data = self.look(item, entry.template_id)
         differences, fixed = _differences(entry, data)
@@ -125,7 +128,12 @@ class Run:
             return
         item.action = "differs"
         if not self.request.update:
-            item.note(f"{differences} differ(s) from USMS; pass --update to send the file's")
+            item.note(
+                tr(
+                    "{fields} differ(s) from USMS; pass --update to send the file's",
+                    fields=differences,
+                )
+            )
             return
         if self.request.dry_run:
             item.action = "would update"
@@ -141,7 +149,7 @@ class Run:
         spec = entry.spec
         change = TemplateChange(spec.text, spec.name, spec.remark, spec.instruction)
         params = build_update(entry.template_id, change, self.settings.project_id)
-        submit(self.console, self.settings, params, "updating the template", self.verbose)
+        submit(self.console, self.settings, params, N_("updating the template"), self.verbose)
         item.action = "updated"
         self.look(item, entry.template_id)
 
@@ -151,24 +159,26 @@ class Run:
 
         if entry.template_id is None:
             item.action = "deleted" if "deleted_id" in entry.table else "skipped"
-            item.reason = "marked delete = true; nothing to delete"
+            item.reason = tr("marked delete = true; nothing to delete")
             return
         if not self.request.prune:
             item.action = "delete"
-            item.reason = "marked delete = true; pass --prune to delete it"
+            item.reason = tr("marked delete = true; pass --prune to delete it")
             return
         if self.request.dry_run:
             item.action = "would delete"
             return
         params = build_delete([entry.template_id], self.settings.project_id)
-        submit(self.console, self.settings, params, "deleting the template", self.verbose)
+        submit(self.console, self.settings, params, N_("deleting the template"), self.verbose)
         item.action = "deleted"
         result.changed = True
         record_deleted(entry)
         try:
             self.save()
         except WriteBackFailed as exc:
-            exc.message = f"deleted, but {exc.message}: rename its id to deleted_id by hand"
+            exc.message = tr(
+                "deleted, but {problem}: rename its id to deleted_id by hand", problem=exc.message
+            )
             raise
 
     # -- helpers
@@ -198,16 +208,16 @@ def _differences(entry: Entry, data: dict[str, Any]) -> tuple[str, str]:
     changed = [
         label
         for label, mine, theirs in (
-            ("text", spec.text, data.get("Template")),
-            ("name", spec.name, data.get("TemplateName")),
+            (tr("text"), spec.text, data.get("Template")),
+            (tr("name"), spec.name, data.get("TemplateName")),
         )
         if isinstance(theirs, str) and theirs != mine
     ]
     fixed = ""
     purpose = as_int(data.get("Purpose"))
     if purpose is not None and purpose != spec.purpose:
-        fixed = (
+        fixed = tr(
             "the purpose differs from USMS's and cannot be changed: "
             "remove the id to create a new template"
         )
-    return " and ".join(changed), fixed
+    return tr(" and ").join(changed), fixed

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from usms_cli.app.common import Connection, api_client, require_credentials, resolve
 from usms_cli.core.errors import InputError
 from usms_cli.core.outcomes import BlacklistResult
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,16 +38,27 @@ def _numbers(console: Output, request: BlacklistRequest) -> Recipients:
 
     recipients = collect(gather(request.phones, request.files))
     console.add_masks(recipients.numbers)
-    where = ", ".join([*(["the arguments"] if request.phones else []), *request.files])
+    where = ", ".join([*([tr("the arguments")] if request.phones else []), *request.files])
     if recipients.invalid_count and not request.skip_invalid:
+        count = recipients.invalid_count
         raise InputError(
-            f"{plural(recipients.invalid_count, 'invalid phone number')} in {where}; "
-            "nothing was sent",
-            hint="fix them, or pass --skip-invalid to add the valid ones only",
+            tr_n(
+                "{n:,} invalid phone number in {where}; nothing was sent",
+                "{n:,} invalid phone numbers in {where}; nothing was sent",
+                count,
+                n=count,
+                where=where,
+            ),
+            hint=tr("fix them, or pass --skip-invalid to add the valid ones only"),
             details=invalid_details(recipients),
         )
     if not recipients.numbers:
-        raise InputError(f"no phone numbers found in {where or 'the input'}; nothing was sent")
+        raise InputError(
+            tr(
+                "no phone numbers found in {where}; nothing was sent",
+                where=where or tr("the input"),
+            )
+        )
     return recipients
 
 
@@ -60,7 +71,7 @@ def add(
     from usms_cli.core.signing import signed_params
 
     if not request.phones and not request.files:
-        raise InputError("give the numbers: usms blacklist add NUMBER… or -f FILE")
+        raise InputError(tr("give the numbers: usms blacklist add NUMBER… or -f FILE"))
     purpose = blacklist.parse_purpose(request.purpose)
     blacklist.check_remark(request.remark)
     recipients = _numbers(console, request)
@@ -93,18 +104,18 @@ def _sort(result: BlacklistResult, chunk: Sequence[str], answer: ApiResult) -> s
     if answer.status == "accepted":
         outcome = read_answer(answer.body, chunk)
         result.added += outcome.added
-        result.refused.update(dict.fromkeys(outcome.failed, "in the answer's FailedList"))
+        result.refused.update(dict.fromkeys(outcome.failed, tr("in the answer's FailedList")))
         result.unconfirmed.update(
-            dict.fromkeys(outcome.unconfirmed, "named in neither SuccessList nor FailedList")
+            dict.fromkeys(outcome.unconfirmed, tr("named in neither SuccessList nor FailedList"))
         )
         return None
     if answer.status == "rejected":
-        text, _ = refusal(answer, "the request")
+        text, _ = refusal(answer, tr("the request"))
         result.refused.update(dict.fromkeys(chunk, text))
         return None
-    why = answer.error or "no usable answer"
+    why = answer.error or tr("no usable answer")
     if answer.status == "not_sent":
         result.not_sent.update(dict.fromkeys(chunk, why))
-        return f"not sent after an earlier request failed ({why})"
+        return tr("not sent after an earlier request failed ({problem})", problem=why)
     result.unconfirmed.update(dict.fromkeys(chunk, why))
-    return "not sent after an earlier request's outcome was unknown"
+    return tr("not sent after an earlier request's outcome was unknown")

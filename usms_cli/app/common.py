@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import ConfigError, ExitCode, UsmsError
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -64,8 +65,13 @@ def emit_warnings(console: Output, settings: Settings) -> None:
             console.warn(warning)
 
 
-def require_credentials(settings: Settings, what: str = "nothing was sent") -> tuple[str, str]:
-    """The key pair, or a ConfigError naming what is missing."""
+# what a look-up is called in its failure ("the template look-up failed: …")
+LOOK_UPS = {"template": N_("the template look-up"), "signature": N_("the signature look-up")}
+
+
+def require_credentials(settings: Settings, what: str = N_("nothing was sent")) -> tuple[str, str]:
+    """The key pair, or a ConfigError naming what is missing. ``what`` is an ``N_`` constant
+    (translated here)."""
     public, private = settings.public_key, settings.private_key
     if public and private:
         return public, private
@@ -75,10 +81,14 @@ def require_credentials(settings: Settings, what: str = "nothing was sent") -> t
         if not value
     ]
     if settings.env_file is not None:
-        hint = f"add them to {settings.env_file}, export them, or use --profile NAME"
+        hint = tr("add them to {path}, export them, or use --profile NAME", path=settings.env_file)
     else:
-        hint = "export them, put them in ./.env, pass --env-file PATH, or use --profile NAME"
-    raise ConfigError(f"no UCloud credentials: {' and '.join(missing)} not set; {what}", hint=hint)
+        hint = tr("export them, put them in ./.env, pass --env-file PATH, or use --profile NAME")
+    names = missing[0] if len(missing) == 1 else tr("{a} and {b}", a=missing[0], b=missing[1])
+    raise ConfigError(
+        tr("no UCloud credentials: {names} not set; {what}", names=names, what=tr(what)),
+        hint=hint,
+    )
 
 
 def api_client(
@@ -110,16 +120,19 @@ class ApiFailure(UsmsError):
 
     @classmethod
     def from_result(cls, result: ApiResult, what: str) -> ApiFailure:
+        """``what`` is an ``N_`` constant in English (its words choose the refusal's hint),
+        translated here."""
         from usms_cli.core.results import refusal, request_id_text
 
         rid = request_id_text(result)
+        context = next((k for k in ("template", "signature") if k in what), "send")
+        what = tr(what)
         if result.status == "rejected":
-            context = next((k for k in ("template", "signature") if k in what), "send")
             text, hint = refusal(result, what, context)
             error = cls(text, hint=hint)
             error.exit_code = ExitCode.REJECTED
         else:
-            error = cls(f"{what} failed: {result.error}{rid}")
+            error = cls(tr("{what} failed: {error}{rid}", what=what, error=result.error, rid=rid))
             unreachable = result.status == "not_sent"
             error.exit_code = ExitCode.UNREACHABLE if unreachable else ExitCode.UNKNOWN
         return error
@@ -128,7 +141,8 @@ class ApiFailure(UsmsError):
 def query(
     client: Client, params: Mapping[str, Any], settings: Settings, what: str
 ) -> dict[str, Any]:
-    """Call a read-only action; an ApiFailure for anything but RetCode 0."""
+    """Call a read-only action; an ApiFailure for anything but RetCode 0. ``what`` names the
+    call in its failure: an ``N_`` constant."""
     from usms_cli.core.signing import signed_params
 
     public_key, private_key = require_credentials(settings)
@@ -144,7 +158,9 @@ def data_of(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if isinstance(data, list):
         data = data[0] if data else None
     if not isinstance(data, dict):
-        raise ApiFailure(f"the {kind} look-up answered without Data")
+        if kind == "signature":
+            raise ApiFailure(tr("the signature look-up answered without Data"))
+        raise ApiFailure(tr("the template look-up answered without Data"))
     return data
 
 
@@ -154,7 +170,7 @@ def look_up(
     """One read-only look-up: its ``Data`` item, or a UsmsError."""
     client = api_client(console, settings, verbose)
     try:
-        body = query(client, params, settings, f"the {kind} look-up")
+        body = query(client, params, settings, LOOK_UPS[kind])
     finally:
         client.close()
     return data_of(body, kind)

@@ -16,6 +16,7 @@ from usms_cli.app.common import Connection, api_client, require_credentials, res
 from usms_cli.core.api import mask_key
 from usms_cli.core.codes import CREDENTIAL_REFUSALS
 from usms_cli.core.errors import ExitCode
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -23,21 +24,21 @@ if TYPE_CHECKING:
     from usms_cli.engine.settings import Settings
     from usms_cli.output.console import Output
 
-HIDDEN = "<set, hidden>"
-NOT_SET = "<not set>"
+HIDDEN = N_("<set, hidden>")  # in JSON as written; translated where a person reads it
+NOT_SET = N_("<not set>")
 
 # setting name -> label, in the order shown
 LABELS: dict[str, str] = {
-    "public_key": "public key",
-    "private_key": "private key",
-    "project_id": "project",
-    "base_url": "base URL",
-    "timeout": "timeout",
-    "template_id": "template",
-    "sig_content": "signature",
-    "profile": "profile",
-    "config_file": "config file",
-    "credential_file": "credential file",
+    "public_key": N_("public key"),
+    "private_key": N_("private key"),
+    "project_id": N_("project"),
+    "base_url": N_("base URL"),
+    "timeout": N_("timeout"),
+    "template_id": N_("template"),
+    "sig_content": N_("signature"),
+    "profile": N_("profile"),
+    "config_file": N_("config file"),
+    "credential_file": N_("credential file"),
 }
 
 # ---- config show ------------------------------------------------------------------------------
@@ -75,13 +76,16 @@ def _shown_path(path: Path) -> str:
 
 
 def _text(name: str, item: Mapping[str, Any]) -> str:
+    """The value as a person reads it (the JSON keeps ``item``'s English)."""
     value = item["value"]
-    if value is None:
-        return NOT_SET
+    if value is None or value == NOT_SET:
+        return tr(NOT_SET)
+    if name == "private_key" and value == HIDDEN:
+        return tr(HIDDEN)
     if name == "timeout":
-        return f"{value:g} s"
+        return tr("{seconds:g} s", seconds=value)
     if name in ("config_file", "credential_file") and not item.get("found"):
-        return f"{value} (not found)"
+        return tr("{path} (not found)", path=value)
     return str(value)
 
 
@@ -93,7 +97,9 @@ class ShowResult:
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(label, shown value, source) of every setting, in order."""
-        return [(LABELS[n], _text(n, item), item["source"]) for n, item in self.described.items()]
+        return [
+            (tr(LABELS[n]), _text(n, item), item["source"]) for n, item in self.described.items()
+        ]
 
 
 def show(console: Output, env: Env, connection: Connection) -> ShowResult:
@@ -128,33 +134,57 @@ def interpret_check(
         return Verdict(
             ExitCode.UNREACHABLE,
             False,
-            f"Could not reach the API at {where}: {result.error}. The keys were not checked.",
-            hint=f"check the base URL (from {sources.get('base_url', 'default')}) and the "
-            "network or proxy",
+            tr(
+                "Could not reach the API at {url}: {error}. The keys were not checked.",
+                url=where,
+                error=result.error,
+            ),
+            hint=tr(
+                "check the base URL (from {source}) and the network or proxy",
+                source=sources.get("base_url", "default"),
+            ),
         )
     if result.status == "unknown":
         return Verdict(
             ExitCode.UNKNOWN,
             False,
-            f"No usable answer from {where}: {result.error}. The keys were not checked.",
-            hint="is the base URL a UCloud API endpoint? run again with -v to see the answer",
+            tr(
+                "No usable answer from {url}: {error}. The keys were not checked.",
+                url=where,
+                error=result.error,
+            ),
+            hint=tr("is the base URL a UCloud API endpoint? run again with -v to see the answer"),
         )
     if result.status == "accepted" or (code is not None and 18000 <= code <= 18999):
-        scope = (
-            "The keys, the project and the endpoint work"
-            if settings.project_id
-            else "The keys and the endpoint work (no project set: the key's default project "
-            "is used)"
-        )
-        text = f"{scope}: {action} was answered with RetCode {code}."
+        if settings.project_id:
+            text = tr(
+                "The keys, the project and the endpoint work: {action} was answered with "
+                "RetCode {code}.",
+                action=action,
+                code=code,
+            )
+        else:
+            text = tr(
+                "The keys and the endpoint work (no project set: the key's default project is "
+                "used): {action} was answered with RetCode {code}.",
+                action=action,
+                code=code,
+            )
         hint = None
         if code == 18016 and sig_content:
-            text += f" The signature {sig_content!r} is not approved or not known to USMS."
-            hint = "check USMS_SIG_CONTENT: it must be an approved signature, without 【】"
+            text += tr(
+                " The signature {signature!r} is not approved or not known to USMS.",
+                signature=sig_content,
+            )
+            hint = tr("check USMS_SIG_CONTENT: it must be an approved signature, without 【】")
         elif result.status == "accepted" and sig_content and result.body is not None:
             status = _signature_status(result.body)
-            words = STATUS_WORDS.get(status, "of unknown status") if status is not None else None
-            text += f" The signature {sig_content!r} is {words or 'of unknown status'}."
+            words = STATUS_WORDS.get(status) if status is not None else None
+            text += tr(
+                " The signature {signature!r} is {status}.",
+                signature=sig_content,
+                status=tr(words or N_("of unknown status")),
+            )
         return Verdict(ExitCode.OK, True, text, hint)
     message = f": {result.message}" if result.message else ""
     public = sources.get("public_key", "not set")
@@ -162,13 +192,14 @@ def interpret_check(
     project = sources.get("project_id", "not set")
     if code is not None and code in CREDENTIAL_REFUSALS:
         text, hint = CREDENTIAL_REFUSALS[code]
-        hint = hint.format(public=public, private=private, project=project)
-        return Verdict(ExitCode.REJECTED, False, f"{text} (RetCode {code}{message}).", hint)
+        hint = tr(hint, public=public, private=private, project=project)
+        summary = tr("{text} (RetCode {code}{message}).", text=tr(text), code=code, message=message)
+        return Verdict(ExitCode.REJECTED, False, summary, hint)
     return Verdict(
         ExitCode.REJECTED,
         False,
-        f"The API refused the check: RetCode {code}{message}.",
-        hint="run again with -v to see the request and the answer",
+        tr("The API refused the check: RetCode {code}{message}.", code=code, message=message),
+        hint=tr("run again with -v to see the request and the answer"),
     )
 
 
@@ -201,7 +232,7 @@ def _context(settings: Settings) -> list[tuple[str, str, str]]:
     names = ["base_url", "public_key", "private_key", "project_id"]
     if settings.profile:
         names.append("profile")
-    return [(LABELS[n], _text(n, described[n]), described[n]["source"]) for n in names]
+    return [(tr(LABELS[n]), _text(n, described[n]), described[n]["source"]) for n in names]
 
 
 @dataclass(frozen=True)
@@ -222,7 +253,7 @@ def check(console: Output, env: Env, connection: Connection) -> CheckResult:
     from usms_cli.core.signing import signed_params
 
     settings = resolve(connection, env, console)
-    public_key, private_key = require_credentials(settings, "nothing was checked")
+    public_key, private_key = require_credentials(settings, N_("nothing was checked"))
     params = _check_request(settings)
     action = str(params["Action"])
     # Two attempts at most: a check should answer quickly, not ride out an outage.
@@ -236,7 +267,7 @@ def check(console: Output, env: Env, connection: Connection) -> CheckResult:
     )
     context = _context(settings)
     if result.request_id:
-        context.append(("request id", result.request_id, action))
+        context.append((tr("request id"), result.request_id, action))
     shown = ("base_url", "public_key", "private_key", "project_id", "profile")
     described = {k: v for k, v in describe_settings(settings).items() if k in shown}
     return CheckResult(verdict, result, action, context, described)

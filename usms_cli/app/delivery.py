@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 
 if TYPE_CHECKING:
     from usms_cli.app.job import Job
@@ -87,16 +87,24 @@ def _open_journal(
     )
     if state.torn_last_line:
         output.warn(
-            f"{path}: the last line is incomplete (an earlier run was killed while "
-            "writing it); that request is treated as unknown"
+            tr(
+                "{path}: the last line is incomplete (an earlier run was killed while "
+                "writing it); that request is treated as unknown",
+                path=path,
+            )
         )
     to_send, done, held = journal_module.split_for_resume(
         job.recipients.numbers, state, resend_unknown=options.resend_unknown
     )
     if done:
         output.info(
-            f"Journal: {plural(len(done), 'number')} already accepted in an earlier "
-            "run; not sending them again."
+            tr_n(
+                "Journal: {n:,} number already accepted in an earlier run; not sending them again.",
+                "Journal: {n:,} numbers already accepted in an earlier run; not sending them "
+                "again.",
+                len(done),
+                n=len(done),
+            )
         )
     if not to_send:  # said even with -q: the run is over before it starts
         output.err.line(f"usms: {journal_module.nothing_left(done, held)}")
@@ -115,8 +123,10 @@ class _signals_stop:  # noqa: N801 - used as a context manager
         if self.control.stop_signal is None:
             self.control.stop_signal = signum
             self.output.err.line(
-                "usms: stopping: no new requests; waiting for those in flight "
-                "(press Ctrl-C again to quit at once; they will be recorded as unknown)",
+                tr(
+                    "usms: stopping: no new requests; waiting for those in flight "
+                    "(press Ctrl-C again to quit at once; they will be recorded as unknown)"
+                ),
                 "yellow",
             )
         else:
@@ -180,8 +190,15 @@ def _write_failed_rows(output: Output, path: Path, report: SendReport, table: Ta
     )
     if unknown:
         output.warn(
-            f"--failed-out {path}: {plural(unknown, 'row')} with an UNKNOWN outcome left out "
-            "(they may already have the message)"
+            tr_n(
+                "--failed-out {path}: {n:,} row with an UNKNOWN outcome left out "
+                "(they may already have the message)",
+                "--failed-out {path}: {n:,} rows with an UNKNOWN outcome left out "
+                "(they may already have the message)",
+                unknown,
+                path=path,
+                n=unknown,
+            )
         )
 
 

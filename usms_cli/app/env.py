@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from usms_cli.core.errors import ConfigError
+from usms_cli.i18n import tr
 
 
 def is_interactive() -> bool:
@@ -30,7 +31,9 @@ def clock_from(environ: Mapping[str, str]) -> Callable[[], datetime.datetime]:
     try:
         moment = datetime.datetime.fromisoformat(raw)
     except ValueError:
-        raise ConfigError(f"USMS_NOW must be an ISO 8601 time, got {raw!r}") from None
+        raise ConfigError(
+            tr("USMS_NOW must be an ISO 8601 time, got {value!r}", value=raw)
+        ) from None
     fixed = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
     return lambda: fixed
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from usms_cli.app.lookup import template_data
 from usms_cli.core.codes import MARKETING
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
-from usms_cli.core.text import plural
+from usms_cli.i18n import N_, tr, tr_n
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -34,8 +34,12 @@ def check_marketing_hours(
         purpose = template_data(console, settings, template_id, verbose).get("Purpose")
     except UsmsError as exc:
         console.warn(
-            f"outside 08:00-20:00 China time, and whether template {template_id} is a marketing "
-            f"template could not be checked ({exc.message}); sending anyway"
+            tr(
+                "outside 08:00-20:00 China time, and whether template {template_id} is a "
+                "marketing template could not be checked ({problem}); sending anyway",
+                template_id=template_id,
+                problem=exc.message,
+            )
         )
         return
     _refuse_marketing_outside_hours(env, template_id, purpose)
@@ -48,9 +52,13 @@ def _refuse_marketing_outside_hours(env: Env, template_id: str, purpose: object)
     if str(purpose) == str(MARKETING) and content.outside_marketing_hours(moment):
         local = moment.astimezone(content.CHINA).strftime("%H:%M")
         raise InputError(
-            f"template {template_id} is a marketing template; marketing SMS may be sent only "
-            f"08:00-20:00 China time, and it is {local} there; nothing was sent",
-            hint="send it in those hours, or pass --allow-outside-hours if it may go out now",
+            tr(
+                "template {template_id} is a marketing template; marketing SMS may be sent "
+                "only 08:00-20:00 China time, and it is {local} there; nothing was sent",
+                template_id=template_id,
+                local=local,
+            ),
+            hint=tr("send it in those hours, or pass --allow-outside-hours if it may go out now"),
         )
 
 
@@ -63,19 +71,31 @@ def confirm_mass_send(
     threshold = DEFAULT_CONFIRM_ABOVE if explicit is None else explicit
     if yes or count <= threshold:
         return
-    segments = "" if cost is None else f" ({plural(cost.total_segments, 'SMS segment')})"
-    what = f"{plural(count, 'recipient')}{segments}"
+    what = tr_n("{n:,} recipient", "{n:,} recipients", count, n=count)
+    if cost is not None:
+        segments = cost.total_segments
+        what = tr_n(
+            "{what} ({n:,} SMS segment)",
+            "{what} ({n:,} SMS segments)",
+            segments,
+            what=what,
+            n=segments,
+        )
     if env.interactive():
-        console.err.line(f"usms: about to send to {what}. Send? [y/N] ")
+        console.err.line(tr("usms: about to send to {what}. Send? [y/N] ", what=what))
         answer = env.stdin.readline().strip().lower()
         if answer in ("y", "yes"):
             return
-        raise InputError("not sent: the send was not confirmed")
+        raise InputError(tr("not sent: the send was not confirmed"))
     if explicit is not None:
         raise InputError(
-            f"{what} is more than the --confirm-above/USMS_CONFIRM_ABOVE limit of "
-            f"{threshold:,}, and there is no terminal to ask; nothing was sent",
-            hint="pass --yes to send anyway",
+            tr(
+                "{what} is more than the --confirm-above/USMS_CONFIRM_ABOVE limit of "
+                "{threshold:,}, and there is no terminal to ask; nothing was sent",
+                what=what,
+                threshold=threshold,
+            ),
+            hint=tr("pass --yes to send anyway"),
         )
 
 
@@ -95,11 +115,19 @@ def preflight(
     message = job.message
     data = template_data(console, settings, message.template_id, verbose)
     if not approved(data):
-        status = STATUS_WORDS.get(as_int(data.get("Status")) or -1, "not approved")
-        reason = f" ({data['ErrDesc']})" if data.get("ErrDesc") else ""
+        status = STATUS_WORDS.get(as_int(data.get("Status")) or -1, N_("not approved"))
+        reason = tr(" ({reason})", reason=data["ErrDesc"]) if data.get("ErrDesc") else ""
         failure = ApiFailure(
-            f"template {message.template_id} is {status}{reason}: the send would be refused",
-            hint=f"see usms template {message.template_id}; only approved templates can send",
+            tr(
+                "template {template_id} is {status}{reason}: the send would be refused",
+                template_id=message.template_id,
+                status=tr(status),
+                reason=reason,
+            ),
+            hint=tr(
+                "see usms template {template_id}; only approved templates can send",
+                template_id=message.template_id,
+            ),
         )
         failure.exit_code = ExitCode.REJECTED
         raise failure
@@ -107,10 +135,14 @@ def preflight(
         query = build_signature_query(message.sig_content, None, settings.project_id)
         signature = look_up(console, settings, query, "signature", verbose)
         if not approved(signature):
-            status = STATUS_WORDS.get(as_int(signature.get("Status")) or -1, "not approved")
+            status = STATUS_WORDS.get(as_int(signature.get("Status")) or -1, N_("not approved"))
             failure = ApiFailure(
-                f"signature {message.sig_content!r} is {status}: the send would be refused",
-                hint="use an approved signature (usms signature TEXT shows its status)",
+                tr(
+                    "signature {signature!r} is {status}: the send would be refused",
+                    signature=message.sig_content,
+                    status=tr(status),
+                ),
+                hint=tr("use an approved signature (usms signature TEXT shows its status)"),
             )
             failure.exit_code = ExitCode.REJECTED
             raise failure

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import ExitCode, InputError
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -79,14 +80,26 @@ def guard(
     repeats = [] if request.again else find_repeats(recent, planned, now, rules)
     if repeats and not request.skip_repeats:
         newest = min(r.seconds_ago for r in repeats)
+        ago = "{phone}: {seconds:.0f} s ago"
         raise InputError(
-            f"{len(repeats):,} of {len(numbers):,} numbers were sent this same message "
-            f"(template {message.template_id}, same params) {newest:.0f} s ago; nothing was "
-            "sent: the carrier would block or bill the repeat",
-            hint="--again sends anyway; --skip-repeats sends to the others only",
-            details=[f"{r.phone}: {r.seconds_ago:.0f} s ago" for r in repeats[:10]],
+            tr(
+                "{n:,} of {total:,} numbers were sent this same message (template "
+                "{template_id}, same params) {seconds:.0f} s ago; nothing was sent: the carrier "
+                "would block or bill the repeat",
+                n=len(repeats),
+                total=len(numbers),
+                template_id=message.template_id,
+                seconds=newest,
+            ),
+            hint=tr("--again sends anyway; --skip-repeats sends to the others only"),
+            details=[ago.format(phone=r.phone, seconds=r.seconds_ago) for r in repeats[:10]],
             shown_details=[
-                f"{console.masker.phone(r.phone)}: {r.seconds_ago:.0f} s ago" for r in repeats[:10]
+                tr(
+                    "{phone}: {seconds:.0f} s ago",
+                    phone=console.masker.phone(r.phone),
+                    seconds=r.seconds_ago,
+                )
+                for r in repeats[:10]
             ],
         )
     result.skipped = repeats
@@ -125,16 +138,18 @@ def _frequency(
 ) -> None:
     phones = sorted({p.phone for p in problems})
     first = problems[0]
-    text = (
-        f"{len(phones):,} number(s) would pass UCloud's per-number limits with this send, e.g. "
-        f"{console.masker.phone(first.phone)}: {first.describe()}; the carrier will probably "
-        "block those messages"
+    text = tr(
+        "{n:,} number(s) would pass UCloud's per-number limits with this send, e.g. "
+        "{phone}: {problem}; the carrier will probably block those messages",
+        n=len(phones),
+        phone=console.masker.phone(first.phone),
+        problem=first.describe(),
     )
     strict = request.strict_limits or env.environ.get("USMS_STRICT_LIMITS", "") in ("1", "true")
     if strict:
         raise InputError(
-            text + "; nothing was sent",
-            hint="drop those numbers, wait, or send without --strict-limits",
+            tr("{problem}; nothing was sent", problem=text),
+            hint=tr("drop those numbers, wait, or send without --strict-limits"),
         )
     console.warn(text)
 
@@ -162,11 +177,11 @@ def open_for_reading(env: Env) -> History:
 
     path = history_path(env.environ)
     if path is None:
-        raise InputError("the send history is off (USMS_HISTORY=off)")
+        raise InputError(tr("the send history is off (USMS_HISTORY=off)"))
     if not path.exists():
         raise InputError(
-            f"no send history yet at {path}",
-            hint="usms records every real send there; send something first",
+            tr("no send history yet at {path}", path=path),
+            hint=tr("usms records every real send there; send something first"),
         )
     return History.open(path)
 
@@ -179,8 +194,14 @@ def sessions_of_run(env: Env, run_id: int | None) -> dict[str, list[str]]:
     finally:
         history.close()
     if found is None or not found.sessions:
-        which = "the last run" if run_id is None else f"run {run_id}"
-        raise InputError(f"{which} has no accepted request, so no SessionNo to ask about")
+        if run_id is None:
+            text = tr("the last run has no accepted request, so no SessionNo to ask about")
+        else:
+            text = tr(
+                "run {run_id} has no accepted request, so no SessionNo to ask about",
+                run_id=run_id,
+            )
+        raise InputError(text)
     return found.sessions
 
 
@@ -288,7 +309,7 @@ def listing(
     from usms_cli.core.phones import InvalidPhone, normalize
 
     if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"--limit must be between 1 and {MAX_LIMIT:,}")
+        raise InputError(tr("--limit must be between 1 and {limit:,}", limit=MAX_LIMIT))
     start = None if since is None else env.now().timestamp() - parse_age(since).total_seconds()
     history = open_for_reading(env)
     try:
@@ -297,7 +318,7 @@ def listing(
         try:
             wire = normalize(phone)
         except InvalidPhone as exc:
-            raise InputError(f"--phone: {exc}") from None
+            raise InputError(tr("--phone: {problem}", problem=exc)) from None
         sends = [s for s in history.by_phone(wire, limit=limit) if start is None or s.time >= start]
         return Listing(sends=sends, phone=wire)
     finally:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import InputError
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 
 if TYPE_CHECKING:
     from usms_cli.app.request import SendRequest
@@ -130,15 +130,15 @@ def read_job(console: Output, request: SendRequest) -> tuple[Recipients, Table |
         table = _read_table(request)
         console.add_masks(value for row in table.rows for value in row.params)
         recipients = table.recipients()
-        _require_valid(console, recipients, request.skip_invalid, "invalid row", table.source)
+        _require_valid(console, recipients, request.skip_invalid, "row", table.source)
         return recipients, table
     from usms_cli.core.phones import collect
     from usms_cli.engine.inputs import gather
 
     recipients = collect(gather(request.phones, request.files, column=request.column))
-    where = ", ".join([*(["the arguments"] if request.phones else []), *request.files])
+    where = ", ".join([*([tr("the arguments")] if request.phones else []), *request.files])
     hint = _column_hint(request) if recipients.invalid_count else None
-    _require_valid(console, recipients, request.skip_invalid, "invalid phone number", where, hint)
+    _require_valid(console, recipients, request.skip_invalid, "number", where, hint)
     return recipients, None
 
 
@@ -160,11 +160,16 @@ def _column_hint(request: SendRequest) -> str | None:
         columns = [c.strip().strip('"') for c in header.split(",")]
         for column in columns[1:]:
             if column.lower().replace("_", "").replace(" ", "") in PHONE_HEADERS:
-                return (
-                    f"{name} is read by its first column; the numbers seem to be in "
-                    f"{column!r}: pass --column {column}"
+                return tr(
+                    "{name} is read by its first column; the numbers seem to be in "
+                    "{column!r}: pass --column {column}",
+                    name=name,
+                    column=column,
                 )
-        return f"{name} is read by its first column: name the one with the numbers, --column NAME"
+        return tr(
+            "{name} is read by its first column: name the one with the numbers, --column NAME",
+            name=name,
+        )
     return None
 
 
@@ -190,28 +195,46 @@ def _require_valid(
     console: Output,
     recipients: Recipients,
     skip_invalid: bool,
-    noun: str,
+    entry: str,
     where: str,
     hint: str | None = None,
 ) -> None:
-    """Nothing is sent while any entry is invalid, unless --skip-invalid; nor with no entry.
+    """Nothing is sent while any entry (``row`` or ``number``) is invalid, unless
+    --skip-invalid; nor with no entry.
     In GitHub Actions the numbers are masked first, before anything else is printed; then
     the warnings about the settings follow."""
     from usms_cli.output.render import invalid_details
 
     console.add_masks(recipients.numbers)
     if recipients.invalid_count and not skip_invalid:
+        count = recipients.invalid_count
+        if entry == "row":
+            text = tr_n(
+                "{n:,} invalid row in {where}; nothing was sent",
+                "{n:,} invalid rows in {where}; nothing was sent",
+                count,
+                n=count,
+                where=where,
+            )
+        else:
+            text = tr_n(
+                "{n:,} invalid phone number in {where}; nothing was sent",
+                "{n:,} invalid phone numbers in {where}; nothing was sent",
+                count,
+                n=count,
+                where=where,
+            )
         raise InputError(
-            f"{plural(recipients.invalid_count, noun)} in {where}; nothing was sent",
-            hint=hint or "fix them, or pass --skip-invalid to send to the valid ones only",
+            text,
+            hint=hint or tr("fix them, or pass --skip-invalid to send to the valid ones only"),
             details=invalid_details(recipients),
             shown_details=invalid_details(recipients, console.masker),
         )
     if not recipients.numbers:
         if recipients.invalid_count:
             raise InputError(
-                "no valid phone numbers to send to; nothing was sent",
+                tr("no valid phone numbers to send to; nothing was sent"),
                 details=invalid_details(recipients),
                 shown_details=invalid_details(recipients, console.masker),
             )
-        raise InputError(f"no phone numbers found in {where}; nothing was sent")
+        raise InputError(tr("no phone numbers found in {where}; nothing was sent", where=where))

@@ -33,10 +33,10 @@ from usms_cli.core.pushes import (
     opt_out_words,
     parse_push,
 )
-from usms_cli.core.text import plural
 from usms_cli.engine.eventlog import REMEMBER, EventLog
 from usms_cli.engine.listener import Limits, PushServer, Reply, error_payload
 from usms_cli.engine.relay import Forwarder, Worker, run_command
+from usms_cli.i18n import tr, tr_n
 from usms_cli.output.console import Output
 
 DEFAULT_PORT = 8041
@@ -88,27 +88,36 @@ def check_config(config: ListenConfig, output: Output) -> None:
     """Refuse bad options before anything is opened (exit 2); warn about risky ones."""
     if not _is_loopback(config.host) and not config.public:
         raise InputError(
-            f"--host {config.host} would accept pushes from other machines",
-            hint="pushes carry no signature: add --public to mean it, with a long random "
-            "--path (usms listen --random-path) and TLS in front if you can",
+            tr("--host {host} would accept pushes from other machines", host=config.host),
+            hint=tr(
+                "pushes carry no signature: add --public to mean it, with a long random "
+                "--path (usms listen --random-path) and TLS in front if you can"
+            ),
         )
     if not _PATH.fullmatch(config.path):
         raise InputError(
-            f"--path {config.path!r}: start it with / and use only URL path characters",
-            hint="usms listen --random-path prints a good one",
+            tr(
+                "--path {path!r}: start it with / and use only URL path characters",
+                path=config.path,
+            ),
+            hint=tr("usms listen --random-path prints a good one"),
         )
     if not 0 < config.exec_timeout <= 3600:
-        raise InputError("--exec-timeout must be between 0 and 3600 seconds")
+        raise InputError(tr("--exec-timeout must be between 0 and 3600 seconds"))
     if config.exec_command is not None and not config.exec_command.strip():
-        raise InputError("--exec needs a command")
+        raise InputError(tr("--exec needs a command"))
     if config.forward_to is not None:
         parts = urlsplit(config.forward_to)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InputError(f"--forward-to {config.forward_to!r}: give an http(s):// URL")
+            raise InputError(
+                tr("--forward-to {url!r}: give an http(s):// URL", url=config.forward_to)
+            )
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             output.warn(
-                "--forward-to uses plain http: phone numbers and replies cross the network "
-                "unencrypted"
+                tr(
+                    "--forward-to uses plain http: phone numbers and replies cross the network "
+                    "unencrypted"
+                )
             )
 
 
@@ -174,16 +183,25 @@ class Listener:
             loaded = self.log.open()
         except OSError as exc:
             raise ConfigError(
-                f"cannot write --out {out}: {exc.strerror or exc}",
-                hint="pick a file in a directory you can write to",
+                tr("cannot write --out {path}: {problem}", path=out, problem=exc.strerror or exc),
+                hint=tr("pick a file in a directory you can write to"),
             ) from None
         if self.log.mode is not None and self.log.mode & 0o077:
             self._warn(
-                f"{out} can be read by other users (mode {self.log.mode:o}) and holds phone "
-                f"numbers: chmod 600 {out}"
+                tr(
+                    "{path} can be read by other users (mode {mode:o}) and holds phone "
+                    "numbers: chmod 600 {path}",
+                    path=out,
+                    mode=self.log.mode,
+                )
             )
         if self.log.repaired:
-            self._warn(f"{out} ended in a cut line (an earlier crash?); new events start below it")
+            self._warn(
+                tr(
+                    "{path} ended in a cut line (an earlier crash?); new events start below it",
+                    path=out,
+                )
+            )
         self.loaded = loaded
         for worker in (self._display, self._exec, self._forward):
             if worker is not None:
@@ -195,8 +213,13 @@ class Listener:
             await self.server.start()
         except OSError as exc:
             raise ConfigError(
-                f"cannot listen on {self.config.host}:{self.config.port} ({exc.strerror or exc})",
-                hint="pick another --port, or --port 0 for a free one",
+                tr(
+                    "cannot listen on {host}:{port} ({problem})",
+                    host=self.config.host,
+                    port=self.config.port,
+                    problem=exc.strerror or exc,
+                ),
+                hint=tr("pick another --port, or --port 0 for a free one"),
             ) from None
         self._banner()
         if ready is not None:
@@ -204,7 +227,14 @@ class Listener:
         await stop.wait()
         cut = await self.server.stop(self.config.grace)
         if cut:
-            self._warn(f"{plural(cut, 'push', 'pushes')} still being written when time ran out")
+            self._warn(
+                tr_n(
+                    "{n:,} push still being written when time ran out",
+                    "{n:,} pushes still being written when time ran out",
+                    cut,
+                    n=cut,
+                )
+            )
 
     def close(self) -> None:
         """Close ``--out``, let the workers finish what is queued (--exec and --forward-to for
@@ -215,8 +245,14 @@ class Listener:
                 left = worker.stop(self.config.grace, self.config.exec_timeout + 1)
                 if left:
                     self._warn(
-                        f"{worker.name} did not run for {plural(left, 'event')} "
-                        f"(they are in {self.config.out})"
+                        tr_n(
+                            "{worker} did not run for {n:,} event (they are in {path})",
+                            "{worker} did not run for {n:,} events (they are in {path})",
+                            left,
+                            worker=worker.name,
+                            n=left,
+                            path=self.config.out,
+                        )
                     )
         self._display.stop(30.0, 1.0)
         if self._forwarder is not None:
@@ -227,29 +263,54 @@ class Listener:
         config = self.config
         shown = config.path if len(config.path) <= 12 else config.path[:10] + "…"
         url = self.server.url.replace(config.path, shown) if shown != config.path else None
-        self._say(f"usms listen: receiving UCloud pushes at {url or self.server.url}")
-        remembered = f" ({plural(self.loaded, 'earlier event')} remembered)" if self.loaded else ""
-        self._say(f"  events are appended to {config.out}{remembered}")
+        self._say(tr("usms listen: receiving UCloud pushes at {url}", url=url or self.server.url))
+        if self.loaded:
+            self._say(
+                tr_n(
+                    "  events are appended to {path} ({n:,} earlier event remembered)",
+                    "  events are appended to {path} ({n:,} earlier events remembered)",
+                    self.loaded,
+                    path=config.out,
+                    n=self.loaded,
+                )
+            )
+        else:
+            self._say(tr("  events are appended to {path}", path=config.out))
         for note in config.notes:
             self._say(note)
         if not _is_loopback(config.host):
             self._warn(
-                f"listening on {config.host}: pushes are not authenticated; anyone who can "
-                "reach this port and knows the path can add events"
+                tr(
+                    "listening on {host}: pushes are not authenticated; anyone who can "
+                    "reach this port and knows the path can add events",
+                    host=config.host,
+                )
             )
-        self._say("  Ctrl-C or SIGTERM stops it.")
+        self._say(tr("  Ctrl-C or SIGTERM stops it."))
 
     def summary(self) -> str:
-        text = f"usms listen: stopped; {plural(self.recorded, 'event')} recorded"
+        n = self.recorded
+        text = tr_n(
+            "usms listen: stopped; {n:,} event recorded",
+            "usms listen: stopped; {n:,} events recorded",
+            n,
+            n=n,
+        )
         extras = []
         if self.repeats:
-            extras.append(f"{plural(self.repeats, 'repeat')} ignored")
+            n = self.repeats
+            extras.append(tr_n("{n:,} repeat ignored", "{n:,} repeats ignored", n, n=n))
         refused = self.rejected + self.server.refused
         if refused:
-            extras.append(f"{plural(refused, 'request')} refused")
+            extras.append(
+                tr_n("{n:,} request refused", "{n:,} requests refused", refused, n=refused)
+            )
         if self.write_failures:
-            extras.append(f"{plural(self.write_failures, 'write')} failed")
-        return text + (f" ({', '.join(extras)})" if extras else "") + "."
+            n = self.write_failures
+            extras.append(tr_n("{n:,} write failed", "{n:,} writes failed", n, n=n))
+        if extras:
+            return tr("{summary} ({extras}).", summary=text, extras=tr(", ").join(extras))
+        return tr("{summary}.", summary=text)
 
     # -- one push (event loop) ---------------------------------------------------------------
     async def _handle(self, body: bytes) -> Reply:
@@ -257,7 +318,7 @@ class Listener:
             events = parse_push(body, self.opt_out)
         except PushRejected as exc:
             self.rejected += 1
-            self._warn(f"refused a push: {exc}", throttle="rejected")
+            self._warn(tr("refused a push: {problem}", problem=exc), throttle="rejected")
             return Reply(400, error_payload(400, str(exc)))
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         lines = [_line(stamp, event) for event in events]
@@ -267,8 +328,11 @@ class Listener:
         except OSError as exc:
             self.write_failures += 1
             self._warn(
-                f"could not write {self.config.out} ({exc.strerror or exc}); answered 500 so "
-                "UCloud sends it again",
+                tr(
+                    "could not write {path} ({problem}); answered 500 so UCloud sends it again",
+                    path=self.config.out,
+                    problem=exc.strerror or exc,
+                ),
                 throttle="write",
             )
             return Reply(500, error_payload(500, "could not record the event"))
@@ -296,7 +360,8 @@ class Listener:
             try:
                 hook(event)
             except Exception as exc:
-                self._warn(f"event hook {getattr(hook, '__name__', hook)!s} failed: {exc!r}")
+                name = getattr(hook, "__name__", hook)
+                self._warn(tr("event hook {name!s} failed: {problem!r}", name=name, problem=exc))
 
     def _run_exec(self, item: tuple[PushEvent, bytes]) -> None:
         event, line = item

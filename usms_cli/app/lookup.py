@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.app.common import Connection, look_up, resolve
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -41,11 +42,11 @@ def lookup(
     settings = resolve(connection, env, console)
     if kind == "template":
         if not key:
-            raise InputError("give the template id: usms template TEMPLATE_ID")
+            raise InputError(tr("give the template id: usms template TEMPLATE_ID"))
         params = build_template_query(key, settings.project_id)
     else:
         if not key and not sig_id:
-            raise InputError("give the signature text, or --id SIG_ID")
+            raise InputError(tr("give the signature text, or --id SIG_ID"))
         params = build_signature_query(key, sig_id, settings.project_id)
     return LookupResult(kind, look_up(console, settings, params, kind, connection.verbose))
 
@@ -65,19 +66,28 @@ def template_text(
 ) -> str | None:
     """The template's text from QueryUSMSTemplate, or None with a one-line note when it
     cannot be had (no note without credentials, unless a preview was asked for)."""
-    fallback = "the cost is not shown (--template-text TEXT gives it)"
     if preview:
-        fallback += "; the preview shows each row's params instead"
+        fallback = tr(
+            "the cost is not shown (--template-text TEXT gives it); the preview shows each "
+            "row's params instead"
+        )
+    else:
+        fallback = tr("the cost is not shown (--template-text TEXT gives it)")
     if not settings.public_key or not settings.private_key:
         if preview:
-            console.info(f"Preview: no credentials to look the template text up; {fallback}.")
+            console.info(
+                tr(
+                    "Preview: no credentials to look the template text up; {fallback}.",
+                    fallback=fallback,
+                )
+            )
         return None
     try:
         text = template_data(console, settings, template_id, verbose).get("Template")
     except UsmsError as exc:
-        console.info(f"Note: {exc.message}; {fallback}.")
+        console.info(tr("Note: {problem}; {fallback}.", problem=exc.message, fallback=fallback))
         return None
     if not isinstance(text, str) or not text:
-        console.info(f"Note: the template look-up gave no text; {fallback}.")
+        console.info(tr("Note: the template look-up gave no text; {fallback}.", fallback=fallback))
         return None
     return text

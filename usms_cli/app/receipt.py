@@ -12,6 +12,7 @@ from usms_cli.app.common import ApiFailure, Connection, api_client, query, requi
 from usms_cli.app.common import resolve as resolve_settings
 from usms_cli.app.request import check_wait
 from usms_cli.core.errors import ExitCode, InputError
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -66,7 +67,7 @@ def receipts(
     words = [env.stdin.read() if value == "-" else value for value in session_nos]
     unique = split_session_nos(words)
     if not unique:
-        raise InputError("no SessionNo given: usms receipt SESSION_NO... (or --last)")
+        raise InputError(tr("no SessionNo given: usms receipt SESSION_NO... (or --last)"))
     return _fetch(
         console, env, connection, unique, wait, expected, history.phones_of_sessions(env, unique)
     )
@@ -95,7 +96,7 @@ def _fetch(
 
     check_wait(wait.timeout, wait.interval, "--wait-timeout", "--wait-interval")
     if expected is not None and expected.count is not None and expected.count < 1:
-        raise InputError("--expect must be a number of phones ≥ 1")
+        raise InputError(tr("--expect must be a number of phones ≥ 1"))
     settings = resolve_settings(connection, env, console)
     require_credentials(settings)
     client = api_client(console, settings, connection.verbose)
@@ -117,7 +118,12 @@ def read_phones(value: str) -> tuple[str, ...]:
     is_file = os.path.isfile(value)
     recipients = collect(gather([] if is_file else [value], [value] if is_file else []))
     if recipients.invalid_count or not recipients.numbers:
-        raise InputError(f"--phones {value[:40]!r}: give valid phone numbers, or a file of them")
+        raise InputError(
+            tr(
+                "--phones {value!r}: give valid phone numbers, or a file of them",
+                value=value[:40],
+            )
+        )
     return tuple(recipients.numbers)
 
 
@@ -146,11 +152,11 @@ def poll(
             for chunk in chunks(list(session_nos), MAX_SESSIONS_PER_RECEIPT):
                 params = build_receipt_query(chunk, settings.project_id)
                 try:
-                    body = query(client, params, settings, "the receipt query")
+                    body = query(client, params, settings, N_("the receipt query"))
                 except ApiFailure as failure:
                     if not wait.enabled or failure.exit_code == ExitCode.REJECTED:
                         raise
-                    console.warn(f"{failure.message}; will ask again")
+                    console.warn(tr("{problem}; will ask again", problem=failure.message))
                     continue
                 state.update(parse_receipts(body))
             if not wait.enabled or state.done():
@@ -161,9 +167,15 @@ def poll(
             pause = min(next(delays), remaining)
             counts = state.counts()
             status(
-                f"Waiting for receipts: {counts['delivered']} delivered, "
-                f"{counts['failed']} failed, {counts['pending'] + counts['unknown']} "
-                f"not final · next check in {pause:.0f}s · {remaining:.0f}s left"
+                tr(
+                    "Waiting for receipts: {delivered} delivered, {failed} failed, "
+                    "{pending} not final · next check in {pause:.0f}s · {remaining:.0f}s left",
+                    delivered=counts["delivered"],
+                    failed=counts["failed"],
+                    pending=counts["pending"] + counts["unknown"],
+                    pause=pause,
+                    remaining=remaining,
+                )
             )
             time.sleep(pause)
 

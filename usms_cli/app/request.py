@@ -9,6 +9,7 @@ from pathlib import Path
 
 from usms_cli.app.common import Connection
 from usms_cli.core.errors import InputError
+from usms_cli.i18n import N_, tr
 
 DEFAULT_CONCURRENCY = 4
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -66,7 +67,7 @@ class SendRequest:
         """The rules between options; an InputError (exit 2) before anything is read or sent."""
         if self.csv_file is not None:
             plain = _given(
-                ("phone numbers", self.phones),
+                (N_("phone numbers"), self.phones),
                 ("-f/--file", self.files),
                 ("--column", self.column),
                 ("-p/--param", self.params),
@@ -74,10 +75,15 @@ class SendRequest:
             )
             if plain:
                 raise InputError(
-                    f"--csv cannot be combined with {plain}: the CSV file gives the "
-                    "recipients, their params and their UserId",
-                    hint="use --phone-column, --param-columns and --user-id-column to map "
-                    "its columns",
+                    tr(
+                        "--csv cannot be combined with {options}: the CSV file gives the "
+                        "recipients, their params and their UserId",
+                        options=plain,
+                    ),
+                    hint=tr(
+                        "use --phone-column, --param-columns and --user-id-column to map "
+                        "its columns"
+                    ),
                 )
         else:
             for_csv = _given(
@@ -87,31 +93,34 @@ class SendRequest:
                 ("--preview", self.preview),
             )
             if for_csv:
-                raise InputError(f"{for_csv} only work with --csv FILE")
+                raise InputError(tr("{options} only work with --csv FILE", options=for_csv))
             if not self.phones and not self.files:
                 raise InputError(
-                    "no recipients: give phone numbers as arguments, or -f FILE (-f - reads stdin)"
+                    tr(
+                        "no recipients: give phone numbers as arguments, or -f FILE "
+                        "(-f - reads stdin)"
+                    )
                 )
         if self.again and self.skip_repeats:
-            raise InputError("--again and --skip-repeats contradict each other: pick one")
+            raise InputError(tr("--again and --skip-repeats contradict each other: pick one"))
         if self.offline and not self.dry_run:
-            raise InputError("--offline goes with --dry-run: a real send needs the API")
+            raise InputError(tr("--offline goes with --dry-run: a real send needs the API"))
         if self.preview is not None and not self.dry_run:
-            raise InputError("--preview shows the messages without sending them: add --dry-run")
+            raise InputError(tr("--preview shows the messages without sending them: add --dry-run"))
         if self.wait:
             check_wait(self.wait_timeout, self.wait_interval, "--wait-timeout", "--wait-interval")
         if self.rate is not None and not (math.isfinite(self.rate) and self.rate > 0):
-            raise InputError("--rate must be a positive number of requests per second")
+            raise InputError(tr("--rate must be a positive number of requests per second"))
 
 
 def check_wait(timeout: float, interval: float, timeout_flag: str, interval_flag: str) -> None:
     """Bad wait options are input errors, caught before anything is sent."""
     if not math.isfinite(timeout) or timeout < 0:
-        raise InputError(f"{timeout_flag} must be a number of seconds ≥ 0")
+        raise InputError(tr("{option} must be a number of seconds ≥ 0", option=timeout_flag))
     if not math.isfinite(interval) or interval <= 0:
-        raise InputError(f"{interval_flag} must be a number of seconds > 0")
+        raise InputError(tr("{option} must be a number of seconds > 0", option=interval_flag))
 
 
 def _given(*options: tuple[str, object]) -> str:
     """The names of the options that were given (not None, not empty)."""
-    return ", ".join(name for name, value in options if value not in (None, [], ()))
+    return ", ".join(tr(name) for name, value in options if value not in (None, [], ()))

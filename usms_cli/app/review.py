@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from usms_cli.app.common import ApiFailure, api_client, query
 from usms_cli.core.errors import ExitCode, InputError
 from usms_cli.core.outcomes import ReviewResult
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -23,7 +23,8 @@ def submit(
     console: Output, settings: Settings, params: Mapping[str, Any], what: str, verbose: bool
 ) -> dict[str, Any]:
     """One call; its answer, or an ApiFailure (1 refused, 4 unreachable, 5 unknown). Whether a
-    lost answer is asked again comes from the action table: never for a Create."""
+    lost answer is asked again comes from the action table: never for a Create. ``what`` is an
+    ``N_`` constant."""
     client = api_client(console, settings, verbose)
     try:
         return query(client, params, settings, what)
@@ -35,17 +36,27 @@ def confirm_delete(console: Output, env: Env, kind: str, ids: Sequence[str], yes
     """Ask in a terminal before deleting; without one, only ``--yes`` deletes."""
     if yes:
         return
-    what = f"{plural(len(ids), kind)} ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})"
+    shown = f"{', '.join(ids[:5])}{', …' if len(ids) > 5 else ''}"
+    count = len(ids)
+    if kind == "signature":
+        what = tr_n(
+            "{n:,} signature ({ids})", "{n:,} signatures ({ids})", count, n=count, ids=shown
+        )
+    else:
+        what = tr_n("{n:,} template ({ids})", "{n:,} templates ({ids})", count, n=count, ids=shown)
     if not env.interactive():
         raise InputError(
-            f"deleting {what} needs a confirmation, and there is no terminal to ask; "
-            "nothing was deleted",
-            hint="pass --yes to delete without asking",
+            tr(
+                "deleting {what} needs a confirmation, and there is no terminal to ask; "
+                "nothing was deleted",
+                what=what,
+            ),
+            hint=tr("pass --yes to delete without asking"),
         )
-    console.err.line(f"usms: delete {what}? This cannot be undone. [y/N] ")
+    console.err.line(tr("usms: delete {what}? This cannot be undone. [y/N] ", what=what))
     answer = env.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        raise InputError("nothing was deleted: the deletion was not confirmed")
+        raise InputError(tr("nothing was deleted: the deletion was not confirmed"))
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ def wait_review(
                 if failure.exit_code == ExitCode.REJECTED:
                     raise
                 failed = failure
-                console.warn(f"{failure.message}; will look again")
+                console.warn(tr("{problem}; will look again", problem=failure.message))
             if data is not None:
                 result = ReviewResult(kind, data, waited=True)
                 if result.state != "pending":
@@ -93,5 +104,12 @@ def wait_review(
                 assert data is not None
                 return ReviewResult(kind, data, waited=True, timed_out=True)
             pause = min(next(delays), remaining)
-            status(f"Waiting for the {kind} review · next look in {pause:.0f}s")
+            if kind == "signature":
+                status(
+                    tr("Waiting for the signature review · next look in {pause:.0f}s", pause=pause)
+                )
+            else:
+                status(
+                    tr("Waiting for the template review · next look in {pause:.0f}s", pause=pause)
+                )
             sleep(pause)

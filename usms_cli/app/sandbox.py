@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import ConfigError, ExitCode
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.app.request import SendRequest
@@ -32,8 +33,10 @@ class Throwaway:
         )
         self.server = start_sandbox(config)
         console.info(
-            f"Sandbox: a local USMS endpoint at {self.server.base_url} "
-            "(nothing leaves this machine)"
+            tr(
+                "Sandbox: a local USMS endpoint at {url} (nothing leaves this machine)",
+                url=self.server.base_url,
+            )
         )
 
     def __enter__(self) -> Throwaway:
@@ -52,21 +55,34 @@ class Throwaway:
         config = self.server.config
         template_id = (settings.template_id or "").strip() or DEFAULT_TEMPLATE_ID
         sig_content = settings.sig_content or DEFAULT_SIGNATURE
-        added = []
-        if template_id not in config.templates:
+        new_template = template_id not in config.templates
+        if new_template:
             count = len(request.params)
             text = request.template_text or "Sandbox message" + "".join(
                 f" {{{n}}}" for n in range(1, count + 1)
             )
             config.templates[template_id] = Template(template_id, text)
-            added.append(f"template {template_id}")
-        if sig_content not in config.signatures:
+        new_signature = sig_content not in config.signatures
+        if new_signature:
             config.signatures[sig_content] = Signature(f"SIG-{sig_content}", sig_content)
-            added.append(f"signature {sig_content!r}")
-        if added:
+        what: str | None = None
+        if new_template and new_signature:
+            what = tr(
+                "template {template_id} and signature {signature!r}",
+                template_id=template_id,
+                signature=sig_content,
+            )
+        elif new_template:
+            what = tr("template {template_id}", template_id=template_id)
+        elif new_signature:
+            what = tr("signature {signature!r}", signature=sig_content)
+        if what is not None:
             console.info(
-                f"Sandbox: registered your {' and '.join(added)} in the sandbox (approved), "
-                "as configured for real sends."
+                tr(
+                    "Sandbox: registered your {what} in the sandbox (approved), as configured "
+                    "for real sends.",
+                    what=what,
+                )
             )
         return replace(
             settings,
@@ -89,10 +105,10 @@ class Throwaway:
         for message in messages[:SHOWN_INBOX]:
             phone = message["phone"]
             text = masker.text(message["text"], [phone], message["params"])
-            console.info(f"  sandbox → {masker.phone(phone)}: {text}")
+            console.info(tr("  sandbox → {phone}: {text}", phone=masker.phone(phone), text=text))
         extra = len(messages) - SHOWN_INBOX
         if extra > 0:
-            console.info(f"  sandbox → … and {extra:,} more messages")
+            console.info(tr("  sandbox → … and {n:,} more messages", n=extra))
 
 
 class _NoSandbox:
@@ -123,8 +139,13 @@ def run_sandbox(output: Output, options: SandboxOptions) -> ExitCode:
         raise ConfigError(str(exc)) from None
     except OSError as exc:
         raise ConfigError(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc})",
-            hint="pick another --port, or --port 0 for a free one",
+            tr(
+                "cannot listen on {host}:{port} ({problem})",
+                host=host,
+                port=port,
+                problem=exc.strerror or exc,
+            ),
+            hint=tr("pick another --port, or --port 0 for a free one"),
         ) from None
 
 

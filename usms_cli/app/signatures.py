@@ -14,6 +14,7 @@ from usms_cli.app.review import Patience, confirm_delete, submit, wait_review
 from usms_cli.app.templates import UnknownId, refuse_problems
 from usms_cli.core.errors import InputError
 from usms_cli.core.outcomes import ChangeResult, ReviewResult
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -44,15 +45,24 @@ def read_attachment(path: Path, flag: str) -> Attachment:
 
     try:
         if path.is_dir():
-            raise InputError(f"{flag} {path}: is a directory, not a file")
+            raise InputError(
+                tr("{option} {path}: is a directory, not a file", option=flag, path=path)
+            )
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise InputError(f"{flag} {path}: no such file") from None
+        raise InputError(tr("{option} {path}: no such file", option=flag, path=path)) from None
     except PermissionError:
-        raise InputError(f"{flag} {path}: permission denied") from None
+        raise InputError(tr("{option} {path}: permission denied", option=flag, path=path)) from None
     except OSError as exc:
-        raise InputError(f"{flag} {path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        raise InputError(
+            tr(
+                "{option} {path}: cannot read it ({problem})",
+                option=flag,
+                path=path,
+                problem=exc.strerror or tr("I/O error"),
+            )
+        ) from None
     return Attachment(path.name, data)
 
 
@@ -93,16 +103,18 @@ def create(
     from usms_cli.core.templates import created_id
 
     spec = spec_of(request)
-    refuse_problems(spec.create_problems(), "the signature was not sent")
+    refuse_problems(spec.create_problems(), N_("the signature was not sent"))
     settings = _ready(console, env, connection)
     params = build_create(spec, settings.project_id)
-    body = submit(console, settings, params, "creating the signature", connection.verbose)
+    body = submit(console, settings, params, N_("creating the signature"), connection.verbose)
     sig_id = created_id(body, "SigId")
     if sig_id is None:
         raise UnknownId(
-            "the API accepted the signature but its answer holds no SigId",
-            hint="look for it in the USMS console (or: usms signature show TEXT) "
-            "before creating it again",
+            tr("the API accepted the signature but its answer holds no SigId"),
+            hint=tr(
+                "look for it in the USMS console (or: usms signature show TEXT) "
+                "before creating it again"
+            ),
         )
     return ChangeResult("signature", "create", [sig_id], body)
 
@@ -116,10 +128,10 @@ def update(
 
     [sig_id] = check_ids([sig_id], "signature")
     spec = spec_of(request)
-    refuse_problems(spec.problems(), "the signature was not sent")
+    refuse_problems(spec.problems(), N_("the signature was not sent"))
     settings = _ready(console, env, connection)
     params = build_update(sig_id, spec, settings.project_id)
-    body = submit(console, settings, params, "updating the signature", connection.verbose)
+    body = submit(console, settings, params, N_("updating the signature"), connection.verbose)
     return ChangeResult("signature", "update", [sig_id], body)
 
 
@@ -134,7 +146,11 @@ def delete(
     settings = _ready(console, env, connection)
     confirm_delete(console, env, "signature", ids, yes)
     body = submit(
-        console, settings, build_delete(ids, settings.project_id), "deleting", connection.verbose
+        console,
+        settings,
+        build_delete(ids, settings.project_id),
+        N_("deleting"),
+        connection.verbose,
     )
     return ChangeResult("signature", "delete", ids, body)
 
@@ -152,7 +168,7 @@ def _key(content: str | None, sig_id: str | None) -> tuple[str | None, str | Non
     content = (content or "").strip() or None
     sig_id = (sig_id or "").strip() or None
     if content is None and sig_id is None:
-        raise InputError("give the signature text, or --id SIG_ID")
+        raise InputError(tr("give the signature text, or --id SIG_ID"))
     return content, sig_id
 
 

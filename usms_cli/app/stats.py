@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from usms_cli.app.common import Connection, api_client, query, require_credentials, resolve
 from usms_cli.core.errors import InputError
 from usms_cli.core.outcomes import StatsResult
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -37,12 +38,20 @@ def _queries(request: StatsRequest, env: Env) -> list[StatsQuery]:
     from usms_cli.core.templates import parse_purpose
 
     if request.by not in GROUPS:
-        raise InputError(f"--by must be one of {', '.join(GROUPS)}, got {request.by!r}")
+        raise InputError(
+            tr(
+                "--by must be one of {choices}, got {value!r}",
+                choices=", ".join(GROUPS),
+                value=request.by,
+            )
+        )
     start, end = date_range(request.start, request.end, env.now())
     purpose = None if request.purpose is None else parse_purpose(request.purpose)
     countries = (request.countries or "").strip().upper() or None
     if countries is not None and not all(p.isalpha() for p in countries.split("-")):
-        raise InputError(f"--country takes codes such as CN or CN-ID, got {request.countries!r}")
+        raise InputError(
+            tr("--country takes codes such as CN or CN-ID, got {value!r}", value=request.countries)
+        )
     template_id = (request.template_id or "").strip() or None
     kinds = [True, False] if request.domestic is None else [request.domestic]
     return [
@@ -90,10 +99,10 @@ def _all_pages(
     rows: list[StatRow] = []
     for number in range(MAX_PAGES):
         params = question.page(number, settings.project_id)
-        page = parse_page(query(client, params, settings, "the statistics query"))
+        page = parse_page(query(client, params, settings, N_("the statistics query")))
         rows += page.rows
         if not more_pages(page, len(rows), PER_PAGE):
             return rows, number + 1
     raise StatsAnswerError(
-        f"the statistics did not end after {MAX_PAGES:,} pages; the answers look wrong"
+        tr("the statistics did not end after {n:,} pages; the answers look wrong", n=MAX_PAGES)
     )

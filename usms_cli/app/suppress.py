@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from usms_cli.core.errors import InputError, UsmsError
 from usms_cli.core.suppression import SuppressResult
 from usms_cli.core.text import plural
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -258,9 +259,12 @@ def listen_hooks(env: Env) -> tuple[list[Callable[[PushEvent], None]], str]:
 
     path = history_path(env.environ)
     if path is None:
-        return [], (
+        return [], tr(
             "  the send history is off (USMS_HISTORY=off): receipts are not stored in it and "
             "opt-out replies do not go on the suppression list"
         )
-    note = f"  receipts and opt-out replies are stored in {path} (usms history, usms suppress)"
+    note = tr(
+        "  receipts and opt-out replies are stored in {path} (usms history, usms suppress)",
+        path=path,
+    )
     return ListenHooks(path).hooks, note

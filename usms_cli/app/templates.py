@@ -11,6 +11,7 @@ from usms_cli.app.common import Connection, look_up, require_credentials, resolv
 from usms_cli.app.review import Patience, confirm_delete, submit, wait_review
 from usms_cli.core.errors import ExitCode, InputError, UsmsError
 from usms_cli.core.outcomes import ChangeResult, ReviewResult
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     from usms_cli.app.env import Env
@@ -26,12 +27,16 @@ class UnknownId(UsmsError):
 
 
 def refuse_problems(problems: list[str], subject: str) -> None:
-    """An InputError listing every problem (exit 2, nothing sent), or nothing."""
+    """An InputError listing every problem (exit 2, nothing sent), or nothing. ``subject`` is
+    an ``N_`` constant."""
     if problems:
-        raise InputError(
-            f"{subject}: {problems[0]}" + ("" if len(problems) == 1 else " (and more below)"),
-            details=problems[1:],
-        )
+        if len(problems) == 1:
+            text = tr("{subject}: {problem}", subject=tr(subject), problem=problems[0])
+        else:
+            text = tr(
+                "{subject}: {problem} (and more below)", subject=tr(subject), problem=problems[0]
+            )
+        raise InputError(text, details=problems[1:])
 
 
 def _ready(console: Output, env: Env, connection: Connection) -> Settings:
@@ -44,7 +49,7 @@ def create(console: Output, env: Env, connection: Connection, spec: TemplateSpec
     """``usms template create``: the new TemplateId (the template starts under review)."""
     from usms_cli.core.templates import template_problems
 
-    refuse_problems(template_problems(spec), "the template was not sent")
+    refuse_problems(template_problems(spec), N_("the template was not sent"))
     settings = _ready(console, env, connection)
     return create_with(console, settings, spec, connection.verbose)
 
@@ -56,13 +61,17 @@ def create_with(
     from usms_cli.core.templates import build_create, created_id
 
     body = submit(
-        console, settings, build_create(spec, settings.project_id), "creating the template", verbose
+        console,
+        settings,
+        build_create(spec, settings.project_id),
+        N_("creating the template"),
+        verbose,
     )
     template_id = created_id(body, "TemplateId")
     if template_id is None:
         raise UnknownId(
-            "the API accepted the template but its answer holds no TemplateId",
-            hint="look for it in the USMS console before creating it again",
+            tr("the API accepted the template but its answer holds no TemplateId"),
+            hint=tr("look for it in the USMS console before creating it again"),
         )
     return ChangeResult("template", "create", [template_id], body)
 
@@ -74,10 +83,10 @@ def update(
     from usms_cli.core.templates import build_update, check_ids
 
     [template_id] = check_ids([template_id], "template")
-    refuse_problems(change.problems(), "the template was not sent")
+    refuse_problems(change.problems(), N_("the template was not sent"))
     settings = _ready(console, env, connection)
     params = build_update(template_id, change, settings.project_id)
-    body = submit(console, settings, params, "updating the template", connection.verbose)
+    body = submit(console, settings, params, N_("updating the template"), connection.verbose)
     return ChangeResult("template", "update", [template_id], body)
 
 
@@ -91,7 +100,11 @@ def delete(
     settings = _ready(console, env, connection)
     confirm_delete(console, env, "template", ids, yes)
     body = submit(
-        console, settings, build_delete(ids, settings.project_id), "deleting", connection.verbose
+        console,
+        settings,
+        build_delete(ids, settings.project_id),
+        N_("deleting"),
+        connection.verbose,
     )
     return ChangeResult("template", "delete", ids, body)
 
