@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # time with USMS_TEST_LANG=zh, so each of those checks holds in both languages.
 BOTH_LANGUAGES = [
     "tests/test_i18n.py",
+    "tests/test_messages_both.py",
 ]
 
 
