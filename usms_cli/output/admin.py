@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.text import plural, width
+from usms_cli.core.text import width
+from usms_cli.i18n import tr, tr_n
+from usms_cli.output.words import ACTIONS, KINDS, NOTES, REVIEW, shown
 
 if TYPE_CHECKING:
     from usms_cli.core.outcomes import (
@@ -46,14 +48,38 @@ def render_change(output: Output, result: ChangeResult) -> None:
         for item in result.ids:
             output.out.line(item)
         return
+    what = shown(KINDS, kind)
     if result.action == "create":
-        output.out.line(f"Created {kind} {result.ids[0]}; it is now under review.", "green")
+        created = tr("Created {kind} {id}; it is now under review.", kind=what, id=result.ids[0])
+        output.out.line(created, "green")
         command = f"usms {kind} wait {'--id ' if kind == 'signature' else ''}{result.ids[0]}"
-        output.info(f"Review takes about a working day; `{command}` waits for the verdict.")
+        output.info(
+            tr(
+                "Review takes about a working day; `{command}` waits for the verdict.",
+                command=command,
+            )
+        )
     elif result.action == "update":
-        output.out.line(f"Updated {kind} {result.ids[0]}; it is under review again.", "green")
+        updated = tr("Updated {kind} {id}; it is under review again.", kind=what, id=result.ids[0])
+        output.out.line(updated, "green")
     else:
-        output.out.line(f"Deleted {plural(len(result.ids), kind)}: {', '.join(result.ids)}.")
+        count = len(result.ids)
+        deleted = tr_n(
+            "Deleted {n:,} template: {ids}.",
+            "Deleted {n:,} templates: {ids}.",
+            count,
+            n=count,
+            ids=", ".join(result.ids),
+        )
+        if kind == "signature":
+            deleted = tr_n(
+                "Deleted {n:,} signature: {ids}.",
+                "Deleted {n:,} signatures: {ids}.",
+                count,
+                n=count,
+                ids=", ".join(result.ids),
+            )
+        output.out.line(deleted)
 
 
 def render_review(output: Output, result: ReviewResult) -> None:
@@ -79,21 +105,29 @@ def render_review(output: Output, result: ReviewResult) -> None:
     elif output.quiet:
         output.out.line(status)
     else:
-        column = max(len(label) for label, _ in rows)
+        from usms_cli.output.receipts_view import lookup_lines
+
         colour = {"approved": "bold green", "rejected": "bold red"}.get(result.state, "yellow")
-        for label, value in rows:
-            output.out.line(
-                f"{label.ljust(column)}  {value}", colour if label == "Status" else None
-            )
+        for line, (label, _) in zip(lookup_lines(rows), rows, strict=True):
+            output.out.line(line, colour if label == "Status" else None)
+    kind, words = shown(KINDS, result.kind), shown(REVIEW, status or "not reviewed")
     if result.timed_out:
         output.error(
-            f"gave up waiting: the {result.kind} is still {status or 'not reviewed'}",
-            hint="review usually takes a working day; wait longer with --timeout SECONDS",
+            tr("gave up waiting: the {kind} is still {status}", kind=kind, status=words),
+            hint=tr("review usually takes a working day; wait longer with --timeout SECONDS"),
         )
     elif result.state == "rejected":
-        output.error(f"the {result.kind} is {status}; sends using it will be refused")
+        output.error(
+            tr("the {kind} is {status}; sends using it will be refused", kind=kind, status=words)
+        )
     elif result.state == "pending" and not result.waited:
-        output.error(f"the {result.kind} is not approved yet ({status}); `wait` waits for it")
+        output.error(
+            tr(
+                "the {kind} is not approved yet ({status}); `wait` waits for it",
+                kind=kind,
+                status=words,
+            )
+        )
 
 
 def render_apply(output: Output, result: ApplyResult) -> None:
@@ -114,23 +148,52 @@ def render_apply(output: Output, result: ApplyResult) -> None:
             output.out.line(f"{item.name}\t{item.template_id or ''}\t{item.status}")
         return
     if result.dry_run:
-        output.out.line(f"Plan for {result.path} (dry run: nothing is created or changed):")
+        output.out.line(
+            tr("Plan for {path} (dry run: nothing is created or changed):", path=result.path)
+        )
     rows = [
-        (item.name, item.template_id or "-", item.action, item.status, item.error or item.reason)
+        (
+            item.name,
+            item.template_id or "-",
+            shown(ACTIONS, item.action),
+            shown(REVIEW, item.status),
+            item.error or shown(NOTES, item.reason),
+        )
         for item in result.items
     ]
     if rows:
-        table(output, ("Template", "Id", "Action", "Review", "Note"), rows)
+        headers = (tr("Template"), tr("Id"), tr("Action"), tr("Review"), tr("Note"))
+        table(output, headers, rows)
     counts: dict[str, int] = {}
     for item in result.items:
         counts[item.action] = counts.get(item.action, 0) + 1
-    summary = ", ".join(f"{n} {action}" for action, n in counts.items())
-    output.out.line(f"{plural(len(result.items), 'template')}: {summary or 'none in the file'}.")
+    summary = tr(", ").join(
+        tr("{count} {action}", count=n, action=shown(ACTIONS, action))
+        for action, n in counts.items()
+    )
+    total = len(result.items)
+    output.out.line(
+        tr_n(
+            "{n:,} template: {summary}.",
+            "{n:,} templates: {summary}.",
+            total,
+            n=total,
+            summary=summary or tr("none in the file"),
+        )
+    )
     if code != 0:
         failed = [i for i in result.items if i.code != 0]
         output.error(
-            f"{plural(len(failed), 'template')} rejected or not handled",
-            details=[f"{i.name}: {i.error or i.reason or i.status}" for i in failed[:20]],
+            tr_n(
+                "{n:,} template rejected or not handled",
+                "{n:,} templates rejected or not handled",
+                len(failed),
+                n=len(failed),
+            ),
+            details=[
+                f"{i.name}: {i.error or shown(NOTES, i.reason) or shown(REVIEW, i.status)}"
+                for i in failed[:20]
+            ],
         )
 
 
@@ -153,25 +216,52 @@ def render_blacklist(output: Output, result: BlacklistResult) -> None:
         for number in result.added:
             output.out.line(number)
     else:
-        line = f"Blacklist: {plural(len(result.added), 'number')} added"
+        added = len(result.added)
+        line = tr_n(
+            "Blacklist: {n:,} number added", "Blacklist: {n:,} numbers added", added, n=added
+        )
         if result.duplicates:
-            line += f" ({plural(result.duplicates, 'duplicate')} skipped)"
-        output.out.line(line + ".", "green" if code == 0 else None)
-    for label, numbers in (
-        ("refused", result.refused),
-        ("not confirmed (ask again: adding twice is harmless)", result.unconfirmed),
-        ("not sent", result.not_sent),
+            n = result.duplicates
+            line += tr_n(" ({n:,} duplicate skipped)", " ({n:,} duplicates skipped)", n, n=n)
+        output.out.line(line + tr("."), "green" if code == 0 else None)
+    for numbers, text in (
+        (
+            result.refused,
+            tr_n(
+                "{n:,} number refused",
+                "{n:,} numbers refused",
+                len(result.refused),
+                n=len(result.refused),
+            ),
+        ),
+        (
+            result.unconfirmed,
+            tr_n(
+                "{n:,} number not confirmed (ask again: adding twice is harmless)",
+                "{n:,} numbers not confirmed (ask again: adding twice is harmless)",
+                len(result.unconfirmed),
+                n=len(result.unconfirmed),
+            ),
+        ),
+        (
+            result.not_sent,
+            tr_n(
+                "{n:,} number not sent",
+                "{n:,} numbers not sent",
+                len(result.not_sent),
+                n=len(result.not_sent),
+            ),
+        ),
     ):
         if numbers:
-            output.error(
-                f"{plural(len(numbers), 'number')} {label}", details=_reasons(output, numbers)
-            )
+            output.error(text, details=_reasons(output, numbers))
 
 
 def _reasons(output: Output, numbers: Mapping[str, str], shown: int = 20) -> list[str]:
     lines = [f"{output.masker.phone(n)}: {why}" for n, why in list(numbers.items())[:shown]]
     if len(numbers) > shown:
-        lines.append(f"… and {len(numbers) - shown:,} more (--json lists them all)")
+        more = len(numbers) - shown
+        lines.append(tr("… and {count:,} more (--json lists them all)", count=more))
     return lines
 
 
@@ -186,5 +276,10 @@ def render_api(output: Output, call: ApiCallResult) -> None:
         text, _ = refusal(result, call.action)  # the hints speak of send's flags: not here
         output.error(text)
     elif result.status in ("not_sent", "unknown"):
-        what = "was not sent" if result.status == "not_sent" else "may have been carried out"
-        output.error(f"{call.action} {what}: {result.error}{request_id_text(result)}")
+        message = (
+            tr("{action} was not sent: {error}{rid}")
+            if result.status == "not_sent"
+            else tr("{action} may have been carried out: {error}{rid}")
+        )
+        rid = request_id_text(result)
+        output.error(message.format(action=call.action, error=result.error, rid=rid))

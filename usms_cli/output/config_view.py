@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.text import width
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.output.console import Output
@@ -31,13 +32,13 @@ def render_show(
     if output.json_mode:
         output.json(payload)
         return
-    table = [("Setting", "Value", "Source"), *rows]
+    table = [(tr("Setting"), tr("Value"), tr("Source")), *rows]
     for index, line in enumerate(aligned(table, 2)):
         output.out.line(line.rstrip(), "bold" if index == 0 else None)
     if profiles:
-        output.out.line("Profiles in the files: " + ", ".join(profiles))
+        output.out.line(tr("Profiles in the files: {names}", names=", ".join(profiles)))
     output.out.line(
-        "Precedence: command line > environment > --env-file or ./.env > profile > default."
+        tr("Precedence: command line > environment > --env-file or ./.env > profile > default.")
     )
 
 
@@ -57,6 +58,6 @@ def render_check(
             for line in details:
                 output.out.line(f"  {line}")
             if verdict.hint:
-                output.out.line(f"  hint: {verdict.hint}", "yellow")
+                output.out.line("  " + tr("hint: {hint}", hint=verdict.hint), "yellow")
     else:
         output.error(verdict.summary[:1].lower() + verdict.summary[1:], verdict.hint, details)

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from usms_cli.core.errors import UsmsError
 from usms_cli.core.privacy import Masker, mask_digits
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -148,14 +149,16 @@ class Output:
             from usms_cli.output.ci import error_annotation
 
             self.err.line(error_annotation(shown))
-        self.err.line(f"{PROG}: error: {shown}", "bold red")
+        self.err.line(tr("{prog}: error: {message}", prog=PROG, message=shown), "bold red")
         for detail in details:
             self.err.line(self.safe(f"  {detail}"))
         if hint:
-            self.err.line(f"  hint: {hint}", "yellow")
+            self.err.line("  " + tr("hint: {hint}", hint=hint), "yellow")
 
     def warn(self, message: str) -> None:
-        self.err.line(self.safe(f"{PROG}: warning: {message}"), "yellow")
+        self.err.line(
+            self.safe(tr("{prog}: warning: {message}", prog=PROG, message=message)), "yellow"
+        )
 
     def info(self, message: str) -> None:
         if not self.quiet and not self.json_mode:
@@ -227,21 +230,21 @@ class ProgressBar:
             self._wide = console.width >= self.WIDE
             if self._wide:
                 columns: tuple[Any, ...] = (
-                    TextColumn("Sending"),
+                    TextColumn(tr("Sending")),
                     BarColumn(),
                     MofNCompleteColumn(),
-                    TextColumn("requests · {task.fields[counts]} · {task.fields[rate]}"),
+                    TextColumn(tr("requests") + " · {task.fields[counts]} · {task.fields[rate]}"),
                     TimeElapsedColumn(),
-                    TextColumn("ETA"),
+                    TextColumn(tr("ETA")),
                     TimeRemainingColumn(),
                 )
             else:
                 columns = (
-                    TextColumn("Sending"),
+                    TextColumn(tr("Sending")),
                     BarColumn(bar_width=12),
                     MofNCompleteColumn(),
                     TextColumn("{task.fields[counts]} {task.fields[rate]}"),
-                    TextColumn("ETA"),
+                    TextColumn(tr("ETA")),
                     TimeRemainingColumn(),
                 )
             self._progress = Progress(*columns, console=console, transient=False)
@@ -260,14 +263,23 @@ class ProgressBar:
         task = self._progress.tasks[0]
         elapsed = task.elapsed or 0.0
         per_second = (task.completed + 1) / elapsed if elapsed > 0 else 0.0
+        accepted, other, unknown = c["accepted"], c["rejected"] + c["not_sent"], c["unknown"]
         if self._wide:
-            counts = f"{c['accepted']:,} accepted, {c['rejected'] + c['not_sent']:,} not, "
-            counts += f"{c['unknown']:,} unknown"
-            rate = f"{per_second:.1f} req/s" if elapsed > 0 else ""
+            counts = tr(
+                "{accepted:,} accepted, {other:,} not, {unknown:,} unknown",
+                accepted=accepted,
+                other=other,
+                unknown=unknown,
+            )
+            rate = tr("{rate:.1f} req/s", rate=per_second) if elapsed > 0 else ""
         else:
-            counts = f"ok {c['accepted']:,} · not {c['rejected'] + c['not_sent']:,}"
-            counts += f" · ? {c['unknown']:,}"
-            rate = f"· {per_second:.1f}/s" if elapsed > 0 else ""
+            counts = tr(
+                "ok {accepted:,} · not {other:,} · ? {unknown:,}",
+                accepted=accepted,
+                other=other,
+                unknown=unknown,
+            )
+            rate = tr("· {rate:.1f}/s", rate=per_second) if elapsed > 0 else ""
         self._progress.update(self._task, advance=1, counts=counts, rate=rate)
 
     def __exit__(self, *exc: object) -> None:

@@ -14,13 +14,17 @@ from usms_cli.core.api import redact
 from usms_cli.core.errors import ExitCode
 from usms_cli.core.privacy import Masker, mask_entry
 from usms_cli.core.results import refusal, request_id_text
-from usms_cli.core.text import plural, shorten, width
+from usms_cli.core.text import shorten
+from usms_cli.i18n import tr, tr_n
 from usms_cli.output.console import Output
+from usms_cli.output.receipts_view import receipts_json as receipts_json
+from usms_cli.output.receipts_view import render_lookup as render_lookup
+from usms_cli.output.receipts_view import render_receipts as render_receipts
+from usms_cli.output.words import OUTCOMES, field, shown
 
 if TYPE_CHECKING:
     from usms_cli.core.cost import Cost
     from usms_cli.core.phones import Recipients
-    from usms_cli.core.receipts import ReceiptState
     from usms_cli.core.results import RequestOutcome, SendReport
 
 
@@ -29,8 +33,13 @@ def describe_numbers(numbers: Sequence[str], masker: Masker | None = None) -> st
     show = (masker or Masker()).phone
     count = len(numbers)
     if count == 1:
-        return f"1 number ({show(numbers[0])})"
-    return f"{count:,} numbers ({show(numbers[0])} … {show(numbers[-1])})"
+        return tr("1 number ({phone})", phone=show(numbers[0]))
+    return tr(
+        "{count:,} numbers ({first} … {last})",
+        count=count,
+        first=show(numbers[0]),
+        last=show(numbers[-1]),
+    )
 
 
 def invalid_details(recipients: Recipients, masker: Masker | None = None) -> list[str]:
@@ -40,7 +49,7 @@ def invalid_details(recipients: Recipients, masker: Masker | None = None) -> lis
     lines = [item.describe(mask) for item in recipients.invalid]
     hidden = recipients.invalid_count - len(recipients.invalid)
     if hidden > 0:
-        lines.append(f"… and {hidden:,} more invalid entries")
+        lines.append(tr("… and {count:,} more invalid entries", count=hidden))
     return lines
 
 
@@ -128,22 +137,33 @@ def failure_line(
 
     result = outcome.result
     assert result is not None
-    which = f"request {outcome.index} of {total}" if total > 1 else "the request"
     numbers = describe_numbers(outcome.numbers, masker)
+    if total > 1:
+        subject = tr(
+            "request {index} of {total} to {numbers}",
+            index=outcome.index,
+            total=total,
+            numbers=numbers,
+        )
+    else:
+        subject = tr("the request to {numbers}", numbers=numbers)
     rid = request_id_text(result)
     if result.status == "rejected":
-        return refusal(result, f"{which} to {numbers}", context)
+        return refusal(result, subject, context)
     if result.status == "unknown":
-        text = (
-            f"{which} to {numbers}: outcome UNKNOWN, {result.error}{rid}. These numbers may "
-            "or may not get the message; usms did not resend it."
+        text = tr(
+            "{subject}: outcome UNKNOWN, {error}{rid}. These numbers may or may not get the "
+            "message; usms did not resend it.",
+            subject=subject,
+            error=result.error,
+            rid=rid,
         )
-        return text, (
+        return text, tr(
             "an unknown request has no SessionNo, so usms receipt cannot look it up: check the "
             "console's send records (or the history/journal of this run) before sending to "
             "them again"
         )
-    text = f"{which} to {numbers} was not sent: {result.error}{rid}"
+    text = tr("{subject} was not sent: {error}{rid}", subject=subject, error=result.error, rid=rid)
     return text, HINTS.get(result.ret_code or -1) if result.ret_code else None
 
 
@@ -161,10 +181,17 @@ def render_report(
     if not report.dry_run:
         for outcome in report.requests:
             if outcome.status == "accepted" and outcome.session_no is None:
+                count = len(outcome.numbers)
                 output.warn(
-                    f"request {outcome.index} ({plural(len(outcome.numbers), 'number')}) was "
-                    "accepted, but the API gave no usable SessionNo: receipts cannot be looked "
-                    "up for it"
+                    tr_n(
+                        "request {index} ({count:,} number) was accepted, but the API gave no "
+                        "usable SessionNo: receipts cannot be looked up for it",
+                        "request {index} ({count:,} numbers) was accepted, but the API gave no "
+                        "usable SessionNo: receipts cannot be looked up for it",
+                        count,
+                        index=outcome.index,
+                        count=count,
+                    )
                 )
         _report_refused(output, report)
         total = len(report.requests)
@@ -177,8 +204,14 @@ def render_report(
                     rest = [o for o in report.requests if o.result and o.result.skipped]
                     count = sum(len(o.numbers) for o in rest)
                     output.error(
-                        f"{plural(len(rest), 'later request')} ({count:,} numbers) "
-                        f"{outcome.result.error}"
+                        tr_n(
+                            "{n:,} later request ({count:,} numbers) {error}",
+                            "{n:,} later requests ({count:,} numbers) {error}",
+                            len(rest),
+                            n=len(rest),
+                            count=count,
+                            error=outcome.result.error,
+                        )
                     )
                     shown_not_sent = True
                 continue
@@ -187,13 +220,19 @@ def render_report(
             output.error(text, hint)
     if report.held_back:
         output.error(
-            f"{plural(len(report.held_back), 'number')} held back: their outcome was unknown in an "
-            "earlier run (they may already have the message)",
-            hint="check delivery with usms receipt; --resend-unknown sends to them again",
+            tr_n(
+                "{n:,} number held back: their outcome was unknown in an earlier run (they may "
+                "already have the message)",
+                "{n:,} numbers held back: their outcome was unknown in an earlier run (they may "
+                "already have the message)",
+                len(report.held_back),
+                n=len(report.held_back),
+            ),
+            hint=tr("check delivery with usms receipt; --resend-unknown sends to them again"),
         )
     if report.interrupted:
         name = "SIGTERM" if report.interrupted_by == 15 else "Ctrl-C"
-        output.error(f"stopped by {name}: no further requests were sent")
+        output.error(tr("stopped by {name}: no further requests were sent", name=name))
 
 
 SHOWN_REFUSED = 20
@@ -204,14 +243,24 @@ def _report_refused(output: Output, report: SendReport) -> None:
     if not refused:
         return
     details = [
-        f"{output.masker.phone(phone)}: {reason} (request {index})"
+        tr(
+            "{phone}: {reason} (request {index})",
+            phone=output.masker.phone(phone),
+            reason=reason,
+            index=index,
+        )
         for phone, reason, index in refused[:SHOWN_REFUSED]
     ]
     if len(refused) > SHOWN_REFUSED:
-        details.append(f"… and {len(refused) - SHOWN_REFUSED:,} more")
+        details.append(tr("… and {count:,} more", count=len(refused) - SHOWN_REFUSED))
     output.error(
-        f"the API refused {plural(len(refused), 'recipient')} by name:",
-        hint="--failed-out FILE writes them out, ready to send again",
+        tr_n(
+            "the API refused {n:,} recipient by name:",
+            "the API refused {n:,} recipients by name:",
+            len(refused),
+            n=len(refused),
+        ),
+        hint=tr("--failed-out FILE writes them out, ready to send again"),
         details=details,
     )
 
@@ -225,21 +274,42 @@ def render_preview(
     out = output.out
     masker = output.masker
     if rendered:
-        out.line(f"Preview: the first {len(shown)} of {total:,} messages, as recipients read them")
+        out.line(
+            tr(
+                "Preview: the first {shown} of {total:,} messages, as recipients read them",
+                shown=len(shown),
+                total=total,
+            )
+        )
         for item in shown:
-            size = f"{item['length']} characters, {item['sms']} SMS"
-            out.line(f"  line {item['line']}  {masker.phone(item['phone'])}  ({size})")
+            size = tr("{length} characters, {sms} SMS", length=item["length"], sms=item["sms"])
+            phone = masker.phone(item["phone"])
+            out.line(
+                "  "
+                + tr("line {line}  {phone}  ({size})", line=item["line"], phone=phone, size=size)
+            )
             text = masker.text(str(item["text"]), [item["phone"]], item["params"].values())
             out.line(f"    {text}")
         return
-    out.line(f"Preview: the params of the first {len(shown)} of {total:,} rows")
+    out.line(
+        tr(
+            "Preview: the params of the first {shown} of {total:,} rows",
+            shown=len(shown),
+            total=total,
+        )
+    )
     for item in shown:
         params = ", ".join(
             f"{name}={masker.param(value)!r}" for name, value in item["params"].items()
         )
         user = f"  user_id={item['user_id']!r}" if item["user_id"] else ""
         phone = masker.phone(item["phone"])
-        out.line(f"  line {item['line']}  {phone}  {params or '(no params)'}{user}")
+        params = params or tr("(no params)")
+        out.line(
+            "  "
+            + tr("line {line}  {phone}  {params}", line=item["line"], phone=phone, params=params)
+            + user
+        )
 
 
 def render_cost(output: Output, cost: Cost, *, messages: bool = True) -> None:
@@ -252,22 +322,45 @@ def render_cost(output: Output, cost: Cost, *, messages: bool = True) -> None:
     out = output.out
     lines = list(cost.lines.values()) if messages else []
     if lines:
-        out.line(f"Messages   {plural(len(lines), 'distinct message')}, as recipients read them")
+        distinct = tr_n(
+            "{n:,} distinct message, as recipients read them",
+            "{n:,} distinct messages, as recipients read them",
+            len(lines),
+            n=len(lines),
+        )
+        out.line(field(tr("Messages"), distinct))
         for line in lines[:SHOWN_MESSAGES]:
-            size = f"{line.length} characters, {plural(line.segments, 'SMS segment')}"
+            size = tr_n(
+                "{length} characters, {n:,} SMS segment",
+                "{length} characters, {n:,} SMS segments",
+                line.segments,
+                length=line.length,
+                n=line.segments,
+            )
             out.line(f"  {line.shown}")
-            out.line(f"    ({size}) × {plural(line.recipients, 'recipient')}", "dim")
+            who = _recipients(line.recipients)
+            out.line("    " + tr("({size}) × {recipients}", size=size, recipients=who), "dim")
     if len(lines) > SHOWN_MESSAGES:
-        out.line(f"  … and {len(cost.lines) - SHOWN_MESSAGES:,} more distinct messages")
-    out.line(
-        f"Cost       {plural(cost.total_segments, 'SMS segment')} in total "
-        f"for {plural(cost.recipients, 'recipient')}",
-        "bold",
+        more = len(cost.lines) - SHOWN_MESSAGES
+        out.line("  " + tr("… and {count:,} more distinct messages", count=more))
+    total = tr_n(
+        "{n:,} SMS segment in total for {recipients}",
+        "{n:,} SMS segments in total for {recipients}",
+        cost.total_segments,
+        n=cost.total_segments,
+        recipients=_recipients(cost.recipients),
     )
+    out.line(field(tr("Cost"), total), "bold")
+
+
+def _recipients(count: int) -> str:
+    return tr_n("{n:,} recipient", "{n:,} recipients", count, n=count)
 
 
 def _brief(value: str, limit: int = 100) -> str:
-    return value if len(value) <= limit else f"{value[:60]}…({len(value):,} characters)"
+    if len(value) <= limit:
+        return value
+    return tr("{start}…({count:,} characters)", start=value[:60], count=len(value))
 
 
 def _human_report(output: Output, report: SendReport) -> None:
@@ -278,10 +371,13 @@ def _human_report(output: Output, report: SendReport) -> None:
     recipients = report.recipients
     out = output.out
     if recipients.duplicates:
-        out.line(f"Removed {plural(recipients.duplicates, 'duplicate number')}.")
+        n = recipients.duplicates
+        out.line(
+            tr_n("Removed {n:,} duplicate number.", "Removed {n:,} duplicate numbers.", n, n=n)
+        )
     if recipients.invalid_count:
-        count = plural(recipients.invalid_count, "invalid entry", "invalid entries")
-        out.line(f"Skipped {count}:")
+        n = recipients.invalid_count
+        out.line(tr_n("Skipped {n:,} invalid entry:", "Skipped {n:,} invalid entries:", n, n=n))
         for line in invalid_details(recipients, output.masker):
             out.line(f"  {line}")
 
@@ -289,45 +385,54 @@ def _human_report(output: Output, report: SendReport) -> None:
 def _human_dry_run(output: Output, report: SendReport) -> None:
     out, message, recipients = output.out, report.message, report.recipients
     total = len(report.requests)
-    out.line("Dry run: nothing was sent.", "bold yellow")
-    out.line(f"Template   {message.template_id}")
-    out.line(f"Signature  {message.sig_content or '(none)'}")
+    out.line(tr("Dry run: nothing was sent."), "bold yellow")
+    out.line(field(tr("Template"), message.template_id))
+    out.line(field(tr("Signature"), message.sig_content or tr("(none)")))
     if report.columns is not None:
-        out.line(f"Columns    {', '.join(report.columns)}")
+        out.line(field(tr("Columns"), ", ".join(report.columns)))
     else:
-        shown = [output.masker.param(p) for p in message.params]
-        params = ", ".join(repr(p) for p in shown) if shown else "(none)"
-        out.line(f"Params     {params}")
-    out.line(f"Numbers    {len(recipients.numbers):,}")
-    out.line(f"Requests   {total}")
+        params = [output.masker.param(p) for p in message.params]
+        out.line(field(tr("Params"), ", ".join(repr(p) for p in params) or tr("(none)")))
+    out.line(field(tr("Numbers"), f"{len(recipients.numbers):,}"))
+    out.line(field(tr("Requests"), str(total)))
     for outcome in report.requests[:SHOWN_REQUESTS]:
         numbers = describe_numbers(outcome.numbers, output.masker)
-        out.line(f"  request {outcome.index}: {numbers}")
+        out.line("  " + tr("request {index}: {numbers}", index=outcome.index, numbers=numbers))
         form = shown_params(outcome.form or {}, output.masker).items()
         body = "&".join(f"{k}={_brief(v)}" for k, v in form)
         out.line(f"    {body}", "dim")
     if total > SHOWN_REQUESTS:
-        out.line(f"  … and {total - SHOWN_REQUESTS:,} more requests like these")
+        more = total - SHOWN_REQUESTS
+        out.line("  " + tr("… and {count:,} more requests like these", count=more))
     if len(recipients.numbers) <= 20:
-        out.line("Recipients " + " ".join(output.phones(recipients.numbers)))
+        out.line(field(tr("Recipients"), " ".join(output.phones(recipients.numbers))))
 
 
 def _heading(report: SendReport, counts: Mapping[str, int]) -> tuple[str, str]:
     """The first line of a send's summary, and its style: it matches the exit code."""
     accepted, total = counts["accepted"], len(report.requests)
     if accepted and report.exit_code() == ExitCode.OK:
-        return f"Sent: {plural(accepted, 'recipient')} accepted in {plural(total, 'request')}.", (
-            "bold green"
+        requests = tr_n("{n:,} request", "{n:,} requests", total, n=total)
+        text = tr(
+            "Sent: {recipients} accepted in {requests}.",
+            recipients=_recipients(accepted),
+            requests=requests,
         )
+        return text, "bold green"
     if accepted:
         wanted = len(report.recipients.numbers)
-        return f"Partly sent: {accepted:,} of {wanted:,} recipients accepted.", "bold yellow"
+        text = tr(
+            "Partly sent: {accepted:,} of {wanted:,} recipients accepted.",
+            accepted=accepted,
+            wanted=wanted,
+        )
+        return text, "bold yellow"
     if counts["unknown"]:
-        who = plural(counts["unknown"], "recipient")
-        return f"Outcome unknown: {who} may or may not have the message.", "bold yellow"
+        who = _recipients(counts["unknown"])
+        return tr("Outcome unknown: {who} may or may not have the message.", who=who), "bold yellow"
     if report.requests:
-        return "Not sent: no request was accepted.", "bold red"
-    return "Nothing to send.", "bold"
+        return tr("Not sent: no request was accepted."), "bold red"
+    return tr("Nothing to send."), "bold"
 
 
 def _human_outcome(output: Output, report: SendReport) -> None:
@@ -335,159 +440,41 @@ def _human_outcome(output: Output, report: SendReport) -> None:
     counts = report.counts()
     out.line(*_heading(report, counts))
     if report.previously_accepted:
+        numbers = _numbers(len(report.previously_accepted))
         out.line(
-            f"  already accepted in an earlier run (journal): "
-            f"{plural(len(report.previously_accepted), 'number')}"
+            "  " + tr("already accepted in an earlier run (journal): {numbers}", numbers=numbers)
         )
     if report.held_back:
+        numbers = _numbers(len(report.held_back))
         out.line(
-            f"  held back (outcome unknown in an earlier run): "
-            f"{plural(len(report.held_back), 'number')}",
+            "  " + tr("held back (outcome unknown in an earlier run): {numbers}", numbers=numbers),
             "yellow",
         )
     with_session = [o for o in report.requests if o.session_no]
     for outcome in with_session[:SHOWN_SESSIONS]:
-        refused = f", {len(outcome.refused):,} refused" if outcome.refused else ""
-        count = plural(outcome.accepted_count, "number")
-        out.line(f"  SessionNo {outcome.session_no}  ({count}{refused})")
+        refused = tr(", {count:,} refused", count=len(outcome.refused)) if outcome.refused else ""
+        count = _numbers(outcome.accepted_count)
+        line = tr(
+            "SessionNo {session_no}  ({count}{refused})",
+            session_no=outcome.session_no,
+            count=count,
+            refused=refused,
+        )
+        out.line(f"  {line}")
     if len(with_session) > SHOWN_SESSIONS:
+        more = len(with_session) - SHOWN_SESSIONS
         out.line(
-            f"  … and {len(with_session) - SHOWN_SESSIONS:,} more SessionNos "
-            "(-q or --json lists them all)"
+            "  " + tr("… and {count:,} more SessionNos (-q or --json lists them all)", count=more)
         )
     for status in ("rejected", "unknown", "not_sent"):
         if counts[status]:
-            label = status.replace("_", " ")
-            out.line(
-                f"  {label}: {plural(counts[status], 'number')}",
-                "red" if status != "unknown" else "yellow",
+            line = tr(
+                "{label}: {numbers}",
+                label=shown(OUTCOMES, status),
+                numbers=_numbers(counts[status]),
             )
+            out.line(f"  {line}", "red" if status != "unknown" else "yellow")
 
 
-# ---- receipts and look-ups ------------------------------------------------------------------
-
-RESULT_STYLES = {"delivered": "green", "failed": "bold red", "unknown": "yellow", "pending": "dim"}
-
-
-def _when(timestamp: int | None) -> str:
-    if not timestamp:
-        return ""
-    import datetime
-
-    moment = datetime.datetime.fromtimestamp(timestamp).astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def receipts_json(state: ReceiptState, timed_out: bool) -> dict[str, Any]:
-    code = state.exit_code()
-    return {
-        "ok": code == ExitCode.OK,
-        "exit_code": int(code),
-        "timed_out": timed_out,
-        "counts": state.counts(),
-        # False: the sessions' phones are not known (no --phones/--expect, not in the history),
-        # so phones that have not reported are not in "counts"
-        "all_phones_counted": state.counted,
-        "sessions_without_receipts": state.silent_sessions(),
-        "session_nos": state.session_nos,
-        "receipts": [row.as_json() for row in state.rows()],
-    }
-
-
-def render_receipts(
-    output: Output, state: ReceiptState, *, waited: bool, timed_out: bool, embedded: bool = False
-) -> None:
-    """Receipts as a table (human), ``phone<TAB>result`` lines (-q) or one JSON object.
-    ``embedded``: part of ``send --wait``, whose JSON and -q output are the send's own."""
-    rows = state.rows()
-    counts = state.counts()
-    if output.json_mode:
-        if not embedded:
-            output.json(receipts_json(state, timed_out))
-    elif output.quiet:
-        if not embedded:
-            output.out.write("".join(f"{row.phone}\t{row.result}\n" for row in rows))
-    else:
-        if rows:
-            _receipt_table(output, rows)
-        summary = ", ".join(f"{counts[k]:,} {k}" for k in counts if counts[k])
-        output.out.line(f"Receipts: {summary or 'no receipts yet'}.")
-        silent = state.silent_sessions()
-        if silent:
-            output.out.line(f"No receipts yet for {plural(len(silent), 'session')}.")
-        if not state.counted:
-            output.out.line(
-                "Phones that have not reported cannot be counted: the API lists only those "
-                "that have (give --phones or --expect to count the others)."
-            )
-    if timed_out:
-        output.error(
-            f"gave up waiting: {counts['pending'] + counts['unknown']:,} phone(s) have no final "
-            "receipt yet",
-            hint="real receipts can take minutes; ask again later with usms receipt SESSION_NO",
-        )
-    elif not waited and (counts["pending"] or counts["unknown"] or state.silent_sessions()):
-        output.info("Some receipts are not final yet; --wait polls until they are.")
-
-
-def _receipt_table(output: Output, rows: Sequence[Any]) -> None:
-    headers = ("Phone", "Result", "Code", "Description", "Time", "Billed")
-    cells = [
-        (
-            output.masker.phone(r.phone),
-            r.result,
-            r.code,
-            r.description,
-            _when(r.time),
-            "" if r.cost is None else str(r.cost),
-        )
-        for r in rows
-    ]
-    if output.out.styled:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(*headers, header_style="bold", box=None, pad_edge=False)
-        for row, cell in zip(rows, cells, strict=True):
-            table.add_row(
-                Text(cell[0]),
-                Text(cell[1], style=RESULT_STYLES.get(row.result, "")),
-                *(Text(c) for c in cell[2:]),
-            )
-        output.out.console().print(table)
-        return
-    widths = [max(width(h), *(width(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    for line in (headers, *cells):
-        padded = (v + " " * (w - width(v)) for v, w in zip(line, widths, strict=True))
-        output.out.line("  ".join(padded).rstrip())
-
-
-def render_lookup(output: Output, kind: str, data: Mapping[str, Any]) -> None:
-    from usms_cli.core.review import approved, describe_lookup
-
-    ok = approved(data)
-    rows = describe_lookup(kind, data)
-    if output.json_mode:
-        words = dict(rows).get("Status", "")
-        output.json(
-            {
-                "ok": ok,
-                "exit_code": 0 if ok else 1,
-                "kind": kind,
-                "approved": ok,
-                "status": words,
-                "data": dict(data),
-            }
-        )
-        return
-    if output.quiet:
-        output.out.line(dict(rows).get("Status", ""))
-        return
-    column = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        style = None
-        if label == "Status":
-            style = "bold green" if ok else "bold red"
-        output.out.line(f"{label.ljust(column)}  {value}", style)
-    if not ok:
-        output.error(f"the {kind} is not approved; sends using it will be refused")
+def _numbers(count: int) -> str:
+    return tr_n("{n:,} number", "{n:,} numbers", count, n=count)

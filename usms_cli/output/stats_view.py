@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from usms_cli.i18n import N_, tr
 from usms_cli.output.admin import table
 
 if TYPE_CHECKING:
@@ -12,7 +13,9 @@ if TYPE_CHECKING:
     from usms_cli.core.stats import Counts
     from usms_cli.output.console import Output
 
-_KEY = {"day": "Day", "template": "Template", "country": "Country"}
+_KEY = {"day": N_("Day"), "template": N_("Template"), "country": N_("Country")}
+SCOPES = {"domestic": N_("domestic"), "international": N_("international")}
+HEADERS = (N_("Sent"), N_("Delivered"), N_("Failed"), N_("Unknown"), N_("Billed"), N_("Success"))
 
 
 def _rate(counts: Counts) -> str:
@@ -72,11 +75,18 @@ def render_stats(output: Output, result: StatsResult, *, csv_mode: bool = False)
     if csv_mode:
         _csv(output, result)
         return
-    scopes = " and ".join(result.scopes)
-    output.info(f"{scopes.capitalize()} SMS, {result.start} to {result.end} (China dates).")
-    headers = (_KEY[result.by], "Sent", "Delivered", "Failed", "Unknown", "Billed", "Success")
+    scopes = tr(" and ").join(tr(SCOPES[s]) if s in SCOPES else s for s in result.scopes)
+    output.info(
+        tr(
+            "{scopes} SMS, {start} to {end} (China dates).",
+            scopes=scopes[:1].upper() + scopes[1:],
+            start=result.start,
+            end=result.end,
+        )
+    )
+    headers = (tr(_KEY[result.by]), *(tr(h) for h in HEADERS))
     rows = [_cells(line.key, line.counts) for line in result.lines]
-    rows.append(_cells("Total", result.total))
+    rows.append(_cells(tr("Total"), result.total))
     table(output, headers, rows)
     if not result.lines:
-        output.info("Nothing was sent in that range.")
+        output.info(tr("Nothing was sent in that range."))
