@@ -13,6 +13,8 @@ from usms_cli.core.codes import THROTTLED_RETCODE
 from usms_cli.core.privacy import mask_answer, mask_digits
 from usms_cli.core.results import ApiResult, Status
 from usms_cli.core.text import printable
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_
 
 if TYPE_CHECKING:
     import requests
@@ -44,7 +46,7 @@ def judge(
         ret_code: int | None = None,
         message: str | None = None,
         body: dict[str, Any] | None = None,
-        error: str | None = None,
+        error: Phrase | None = None,
     ) -> ApiResult:
         return ApiResult(
             kind,
@@ -57,32 +59,45 @@ def judge(
         )
 
     if status == 429:
-        result = made("not_sent", error="throttled by the API (HTTP 429)")
+        result = made("not_sent", error=Phrase(N_("throttled by the API (HTTP 429)")))
         result.throttled = True
         return result, retry_after(response.headers.get("Retry-After")), True
     if 300 <= status < 400:
         where = printable(response.headers.get("Location", "?"), 200)
-        error = f"the API answered with a redirect (HTTP {status} to {where}); not followed"
+        error = Phrase(
+            N_("the API answered with a redirect (HTTP {status} to {where}); not followed"),
+            status=status,
+            where=where,
+        )
         return made("unknown", error=error), None, False
     if raw is None:
-        return made("unknown", error="the answer was larger than 4 MiB"), None, idempotent
+        return (
+            made("unknown", error=Phrase(N_("the answer was larger than 4 MiB"))),
+            None,
+            idempotent,
+        )
     body = parse_body(raw)
     if body is None:
-        what = "an empty answer" if not raw.strip() else "an answer that is not USMS JSON"
-        return made("unknown", error=f"HTTP {status} with {what}"), None, idempotent
+        if not raw.strip():
+            error = Phrase(N_("HTTP {status} with an empty answer"), status=status)
+        else:
+            error = Phrase(N_("HTTP {status} with an answer that is not USMS JSON"), status=status)
+        return made("unknown", error=error), None, idempotent
     ret_code = retcode_of(body.get("RetCode"))
     text = body.get("Message")
     message = text if isinstance(text, str) else None
     if ret_code is None:
-        error = f"HTTP {status}: answer without a RetCode"
+        error = Phrase(N_("HTTP {status}: answer without a RetCode"), status=status)
         return made("unknown", body=body, error=error), None, idempotent
     if ret_code == 0:
         if 200 <= status < 300:
             return made("accepted", ret_code, message, body), None, False
-        error = f"HTTP {status} with RetCode 0: contradictory answer"
+        error = Phrase(N_("HTTP {status} with RetCode 0: contradictory answer"), status=status)
         return made("unknown", ret_code, message, body, error=error), None, idempotent
     if ret_code == THROTTLED_RETCODE:
-        result = made("not_sent", ret_code, message, body, error="throttled (RetCode 153)")
+        result = made(
+            "not_sent", ret_code, message, body, error=Phrase(N_("throttled (RetCode 153)"))
+        )
         result.throttled = True
         return result, retry_after(response.headers.get("Retry-After")), True
     return made("rejected", ret_code, message, body), None, False

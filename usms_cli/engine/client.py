@@ -22,6 +22,8 @@ from usms_cli.core.results import ApiResult
 from usms_cli.core.shapes import is_loopback_host, is_vpc_endpoint
 from usms_cli.core.text import printable
 from usms_cli.engine import answers
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_, tr
 
 if TYPE_CHECKING:
     import requests
@@ -90,8 +92,11 @@ class Client:
                     session.trust_env = False
                 if self.log and _is_vpc_url(self.base_url):
                     self.log(
-                        f"note: {self.base_url} is UCloud's VPC endpoint, HTTP only: requests "
-                        "travel unencrypted inside the VPC"
+                        tr(
+                            "note: {url} is UCloud's VPC endpoint, HTTP only: requests travel "
+                            "unencrypted inside the VPC",
+                            url=self.base_url,
+                        )
                     )
                 session.headers["User-Agent"] = USER_AGENT
                 session.headers["Accept"] = "application/json"
@@ -141,7 +146,8 @@ class Client:
             if not retryable or attempt >= self.retry.attempts:
                 return result
             wait = self.retry.delay(attempt - 1, retry_after)
-            self._say(f"retrying in {wait:.1f}s ({result.error or result.message})")
+            why = result.error or result.message
+            self._say(tr("retrying in {wait:.1f}s ({why})", wait=wait, why=why))
             if result.throttled and self.pacer is not None:
                 self.pacer.throttled(wait)
             else:
@@ -190,43 +196,53 @@ class Client:
         if refusal is not None:
             return ApiResult("not_sent", error=refusal), None, False
         if isinstance(exc, errors.SSLError) and not attempt.written:
-            error = "TLS handshake with the API failed (certificate?)"
+            error = Phrase(N_("TLS handshake with the API failed (certificate?)"))
             return ApiResult("not_sent", error=error), None, False
         if isinstance(
             exc, (errors.InvalidURL, errors.MissingSchema, errors.InvalidSchema, LocationValueError)
         ):  # the URL did not parse: nothing was connected
-            error = "the base URL cannot be used"
-            if not isinstance(exc, LocationValueError):
-                error += f" ({type(exc).__name__})"
+            if isinstance(exc, LocationValueError):
+                error = Phrase(N_("the base URL cannot be used"))
+            else:
+                kind = type(exc).__name__
+                error = Phrase(N_("the base URL cannot be used ({kind})"), kind=kind)
             return ApiResult("not_sent", error=error), None, False
         if isinstance(exc, OSError) and not isinstance(exc, errors.RequestException):
             if "CA certificate bundle" in str(exc):  # requests checks the path before connecting
-                error = "the TLS CA bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) cannot be read"
+                error = Phrase(
+                    N_("the TLS CA bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) cannot be read")
+                )
                 return ApiResult("not_sent", error=error), None, False
         elif not isinstance(exc, errors.RequestException):
             raise exc
-        via = " through the proxy" if attempt.proxied else ""
         timed_out = isinstance(exc, errors.Timeout) or attempt.expired
         if isinstance(exc, errors.ConnectTimeout) or (attempt.nothing_sent and timed_out):
-            error = f"timed out connecting to the API{via}"
+            if attempt.proxied:
+                error = Phrase(N_("timed out connecting to the API through the proxy"))
+            else:
+                error = Phrase(N_("timed out connecting to the API"))
             return ApiResult("not_sent", error=error), None, True
         if isinstance(exc, errors.ProxyError) and not attempt.written:
-            return ApiResult("not_sent", error="could not connect through the proxy"), None, True
+            error = Phrase(N_("could not connect through the proxy"))
+            return ApiResult("not_sent", error=error), None, True
         if attempt.nothing_sent or (
             isinstance(exc, errors.ConnectionError) and _never_connected(exc)
         ):
-            return ApiResult("not_sent", error=_connect_reason(exc) + via), None, True
+            error = _connect_reason(exc, attempt.proxied)
+            return ApiResult("not_sent", error=error), None, True
         # A byte of the request may have reached the API: the outcome is unknown. A stalled
         # answer is not asked for again, not even by a read-only call: --timeout bounds the run.
         if attempt.expired or isinstance(exc, errors.ReadTimeout):
-            error = f"no answer within {self.timeout:g}s (read timeout)"
+            error = Phrase(N_("no answer within {seconds:g}s (read timeout)"), seconds=self.timeout)
             return ApiResult("unknown", error=error), None, False
         if isinstance(exc, errors.ConnectionError):
-            error = "the connection dropped before the API answered"
+            error = Phrase(N_("the connection dropped before the API answered"))
             return ApiResult("unknown", error=error), None, idempotent
         if isinstance(exc, errors.RequestException):
-            return ApiResult("unknown", error=f"HTTP error: {type(exc).__name__}"), None, idempotent
-        error = f"connection error ({type(exc).__name__})"  # not provably before the write
+            error = Phrase(N_("HTTP error: {kind}"), kind=type(exc).__name__)
+            return ApiResult("unknown", error=error), None, idempotent
+        # not provably before the write
+        error = Phrase(N_("connection error ({kind})"), kind=type(exc).__name__)
         return ApiResult("unknown", error=error), None, idempotent
 
     def _classify(
@@ -241,7 +257,9 @@ class Client:
         except AnswerTooSlow:
             result = ApiResult(
                 "unknown",
-                error=f"the answer did not finish within {self.timeout:g}s",
+                error=Phrase(
+                    N_("the answer did not finish within {seconds:g}s"), seconds=self.timeout
+                ),
                 request_id=request_id,
                 http_status=status,
             )
@@ -249,7 +267,10 @@ class Client:
         except requests.exceptions.RequestException:
             result = ApiResult(
                 "unknown",
-                error=f"the connection dropped while reading the answer (HTTP {status})",
+                error=Phrase(
+                    N_("the connection dropped while reading the answer (HTTP {status})"),
+                    status=status,
+                ),
                 request_id=request_id,
                 http_status=status,
             )
@@ -320,12 +341,14 @@ def _is_vpc_url(url: str) -> bool:
         return False
 
 
-def _refusal(exc: BaseException) -> str | None:
+def _refusal(exc: BaseException) -> Phrase | None:
     """The reason a plain-http destination was refused (usms_cli.engine.deadline), if it was."""
     for cause in _causes(exc):
         refusal = getattr(cause, "usms_refusal", None)
-        if isinstance(refusal, str):
+        if isinstance(refusal, Phrase):
             return refusal
+        if isinstance(refusal, str):
+            return Phrase(refusal)
     return None
 
 
@@ -371,14 +394,20 @@ def _never_connected(exc: BaseException) -> bool:
     return any(isinstance(cause, NewConnectionError) for cause in _causes(exc))
 
 
-def _connect_reason(exc: BaseException) -> str:
+def _connect_reason(exc: BaseException, proxied: bool) -> Phrase:
     from urllib3.exceptions import NameResolutionError
 
     text = repr(exc)
     if "NameResolutionError" in text or isinstance(
         getattr(exc, "__cause__", None), NameResolutionError
     ):
-        return "could not resolve the API host name (DNS)"
+        if proxied:
+            return Phrase(N_("could not resolve the API host name (DNS) through the proxy"))
+        return Phrase(N_("could not resolve the API host name (DNS)"))
     if "Connection refused" in text or "ECONNREFUSED" in text or "Errno 111" in text:
-        return "connection refused by the API host"
-    return "could not connect to the API host"
+        if proxied:
+            return Phrase(N_("connection refused by the API host through the proxy"))
+        return Phrase(N_("connection refused by the API host"))
+    if proxied:
+        return Phrase(N_("could not connect to the API host through the proxy"))
+    return Phrase(N_("could not connect to the API host"))

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from typing import Any
 
 from usms_cli.core.shapes import VPC_HOST, is_loopback_address
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_
 
 _local = threading.local()
 
@@ -172,7 +174,8 @@ def _plain_socket(
     if is_loopback_address(host) or host.lower() == VPC_HOST:
         return make()
     if host.lower() != "localhost":
-        raise refused(conn, f"refusing plain http:// to {host[:40]}: not a loopback address")
+        why = Phrase(N_("refusing plain http:// to {host}: not a loopback address"), host=host[:40])
+        raise refused(conn, why)
     from urllib3.exceptions import ConnectTimeoutError, NameResolutionError
 
     try:
@@ -182,12 +185,22 @@ def _plain_socket(
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     remote = [address for address in addresses if not is_loopback_address(address)]
     if remote or not addresses:
-        where = remote[0] if remote else "no address"
-        raise refused(
-            conn,
-            f"refusing plain http:// to localhost: it resolves to {where[:40]}, "
-            "not a loopback address",
-        )
+        if remote:
+            why = Phrase(
+                N_(
+                    "refusing plain http:// to localhost: it resolves to {address}, "
+                    "not a loopback address"
+                ),
+                address=remote[0][:40],
+            )
+        else:
+            why = Phrase(
+                N_(
+                    "refusing plain http:// to localhost: it resolves to no address, "
+                    "not a loopback address"
+                )
+            )
+        raise refused(conn, why)
     original = conn._dns_host
     last: Exception | None = None
     try:

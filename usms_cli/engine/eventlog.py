@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
+from usms_cli.i18n import tr
+
 REMEMBER = 100_000
 """Keys kept to recognise repeats (about 10 MB); UCloud repeats a push within seconds."""
 TAIL_BYTES = 64 * 1024 * 1024
@@ -133,7 +135,7 @@ class EventLog:
                 fresh.append(True)
         if keys:
             if self._thread is None:
-                raise OSError("the event log is closed")
+                raise OSError(tr("the event log is closed"))
             done: asyncio.Future[None] = loop.create_future()
             for key in keys:
                 self._pending[key] = done
@@ -178,7 +180,9 @@ class EventLog:
             try:
                 error = self._write(b"".join(data for data, _, _ in batch))
             except Exception as exc:  # never leave a waiter hanging
-                error = OSError(f"internal error while writing ({type(exc).__name__})")
+                error = OSError(
+                    tr("internal error while writing ({kind})", kind=type(exc).__name__)
+                )
             for _, future, loop in batch:
                 try:
                     loop.call_soon_threadsafe(_settle, future, error)
@@ -189,7 +193,7 @@ class EventLog:
         """Append and sync; on failure, cut the file back so no partial line stays behind."""
         fd = self._fd
         if fd is None:
-            return OSError("the event log is closed")
+            return OSError(tr("the event log is closed"))
         size = os.fstat(fd).st_size if self._regular else None
         try:
             view = memoryview(data)

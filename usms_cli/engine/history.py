@@ -77,6 +77,7 @@ from usms_cli.engine.history_queries import (
     phone_matcher,
     unpack_phones,
 )
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     import sqlite3
@@ -215,8 +216,12 @@ class History(HistoryQueries):
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise HistoryError(
-                f"the send history {self.path} was written by a newer usms (schema {version})",
-                hint="upgrade usms-cli, or set USMS_HISTORY to another file or to off",
+                tr(
+                    "the send history {path} was written by a newer usms (schema {version})",
+                    path=self.path,
+                    version=version,
+                ),
+                hint=tr("upgrade usms-cli, or set USMS_HISTORY to another file or to off"),
             )
         if version < SCHEMA_VERSION:
             with self._write() as tx:
@@ -276,7 +281,9 @@ class History(HistoryQueries):
         if self._salt is None:
             rows = self._read("SELECT value FROM meta WHERE key = 'salt'")
             if not rows or not isinstance(rows[0][0], bytes):
-                raise HistoryError(f"the send history {self.path} has no salt: it is damaged")
+                raise HistoryError(
+                    tr("the send history {path} has no salt: it is damaged", path=self.path)
+                )
             self._salt = rows[0][0]
         return self._salt
 

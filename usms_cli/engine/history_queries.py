@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from usms_cli.core.errors import ConfigError
 from usms_cli.core.history_rules import COUNTED, PastSend, PhoneSend, RunSessions, RunSummary
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     import sqlite3
@@ -200,6 +201,6 @@ def history_error(path: Path, exc: BaseException) -> HistoryError:
     if isinstance(exc, OSError) and exc.strerror:
         reason = exc.strerror
     return HistoryError(
-        f"the send history {path} cannot be used: {reason}",
-        hint="move the file away, set USMS_HISTORY to another file, or USMS_HISTORY=off",
+        tr("the send history {path} cannot be used: {reason}", path=path, reason=reason),
+        hint=tr("move the file away, set USMS_HISTORY to another file, or USMS_HISTORY=off"),
     )

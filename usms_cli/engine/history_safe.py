@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from usms_cli.core.history_rules import PastSend, RunSessions
 from usms_cli.engine.history import History, HistoryError
+from usms_cli.i18n import tr
 
 if TYPE_CHECKING:
     from usms_cli.core.receipts import Receipt
@@ -52,11 +53,15 @@ class SafeHistory:
                 except Exception:  # closing a broken connection must not raise either
                     pass
                 self.history = None
-            if isinstance(exc, HistoryError):
-                problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            if isinstance(exc, HistoryError) and exc.hint:
+                problem = tr("{problem} ({hint})", problem=exc.message, hint=exc.hint)
+            elif isinstance(exc, HistoryError):
+                problem = exc.message
             else:
-                problem = f"the send history failed (internal error: {type(exc).__name__})"
-            self._warn(f"{problem}; sending goes on without recording it")
+                problem = tr(
+                    "the send history failed (internal error: {kind})", kind=type(exc).__name__
+                )
+            self._warn(tr("{problem}; sending goes on without recording it", problem=problem))
             return default
 
     def params_hash(self, template_id: str, sig_content: str | None, params: Sequence[str]) -> str:

@@ -27,6 +27,7 @@ from usms_cli.core.phones import (
     parse_block,
     parse_csv_lines,
 )
+from usms_cli.i18n import tr
 
 STDIN = "-"
 MAX_CSV_LINE = 1 << 20
@@ -55,8 +56,12 @@ def check_paths(
         info = _stat(path)
         if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
             raise OutputPathError(
-                f"{option} {path}: is a device, not a file; nothing was sent",
-                hint=f"give {option} a file of its own",
+                tr(
+                    "{option} {path}: is a device, not a file; nothing was sent",
+                    option=option,
+                    path=path,
+                ),
+                hint=tr("give {option} a file of its own", option=option),
             )
         seen.append((option, str(path), _identity(path, info)))
     written = len(seen)
@@ -64,14 +69,20 @@ def check_paths(
         for name in names:
             if name is not None and name != STDIN:
                 path = Path(name)
-                seen.append((f"the input file {option}", name, _identity(path, _stat(path))))
+                what = tr("the input file {option}", option=option)
+                seen.append((what, name, _identity(path, _stat(path))))
     for i, (first, first_path, first_id) in enumerate(seen[:written]):
         for second, _, second_id in seen[i + 1 :]:
             if first_id == second_id:
                 raise OutputPathError(
-                    f"{first} and {second} name the same file ({first_path}); it would be "
-                    "overwritten; nothing was sent",
-                    hint="give every output its own file",
+                    tr(
+                        "{first} and {second} name the same file ({path}); it would be "
+                        "overwritten; nothing was sent",
+                        first=first,
+                        second=second,
+                        path=first_path,
+                    ),
+                    hint=tr("give every output its own file"),
                 )
 
 
@@ -100,12 +111,12 @@ def gather(
 ) -> Iterator[Parsed | list[str]]:
     """Every entry, in the order given: positional arguments first, then each file."""
     for position, argument in enumerate(arguments, start=1):
-        yield from parse_argument(argument, f"argument {position}")
+        yield from parse_argument(argument, tr("argument {position}", position=position))
     used_stdin = False
     for name in files:
         if name == STDIN:
             if used_stdin:
-                raise InputError("-f - (standard input) was given twice")
+                raise InputError(tr("-f - (standard input) was given twice"))
             used_stdin = True
             if stdin is None:
                 import sys
@@ -134,7 +145,7 @@ def read_bytes(name: str, stdin: IO[bytes] | None = None) -> tuple[bytes, str]:
     try:
         return _bounded_read(handle, source), source
     except OSError as exc:
-        raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        raise _unreadable(source, exc) from None
     finally:
         if handle is not stdin:
             handle.close()
@@ -156,9 +167,13 @@ def _bounded_read(handle: IO[bytes], source: str) -> bytes:
         total += len(chunk)
         if total > MAX_CSV_BYTES:
             raise InputError(
-                f"{source}: larger than {MAX_CSV_BYTES >> 20} MiB, more than usms sends in one "
-                "run; nothing was sent",
-                hint="split it into smaller files and send them one after another",
+                tr(
+                    "{file}: larger than {size} MiB, more than usms sends in one run; "
+                    "nothing was sent",
+                    file=source,
+                    size=MAX_CSV_BYTES >> 20,
+                ),
+                hint=tr("split it into smaller files and send them one after another"),
             )
         parts.append(chunk)
     return b"".join(parts)
@@ -166,23 +181,40 @@ def _bounded_read(handle: IO[bytes], source: str) -> bytes:
 
 def _too_long(source: str, line: int, limit: str) -> InputError:
     return InputError(
-        f"{source}: line {line:,} is longer than {limit}; not a list of recipients; "
-        "nothing was sent",
-        hint="check that this is the file you meant",
+        tr(
+            "{file}: line {line:,} is longer than {limit}; not a list of recipients; "
+            "nothing was sent",
+            file=source,
+            line=line,
+            limit=limit,
+        ),
+        hint=tr("check that this is the file you meant"),
+    )
+
+
+def _unreadable(source: object, exc: OSError) -> InputError:
+    reason = exc.strerror or tr("I/O error")
+    return InputError(tr("{file}: cannot read it ({reason})", file=source, reason=reason))
+
+
+def _not_utf8(source: str, line: int) -> InputError:
+    return InputError(
+        tr("{file}: not valid UTF-8 near line {line}", file=source, line=line),
+        hint=tr("save the file as UTF-8 (with or without BOM)"),
     )
 
 
 def _open(path: Path) -> IO[bytes]:
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a file of numbers")
+        raise InputError(tr("{path}: is a directory, not a file of numbers", path=path))
     try:
         return path.open("rb")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(tr("{path}: no such file", path=path)) from None
     except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
+        raise InputError(tr("{path}: permission denied", path=path)) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        raise _unreadable(path, exc) from None
 
 
 def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
@@ -196,10 +228,7 @@ def _lines(binary: IO[bytes], source: str) -> Iterator[str]:
                 raise _too_long(source, number, "1 MiB")
             yield line
     except UnicodeDecodeError:
-        raise InputError(
-            f"{source}: not valid UTF-8 near line {number + 1}",
-            hint="save the file as UTF-8 (with or without BOM)",
-        ) from None
+        raise _not_utf8(source, number + 1) from None
     finally:
         _detach(text)
 
@@ -229,16 +258,14 @@ def _blocks(binary: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
             if cut == 0:
                 carry = chunk
                 if len(carry) > MAX_LINE:
-                    raise _too_long(source, first_line, f"{MAX_LINE:,} characters")
+                    limit = tr("{count:,} characters", count=MAX_LINE)
+                    raise _too_long(source, first_line, limit)
                 continue
             block, carry = chunk[:cut], chunk[cut:]
             yield first_line, block
             first_line += block.count("\n")
     except UnicodeDecodeError:
-        raise InputError(
-            f"{source}: not valid UTF-8 near line {first_line + carry.count(chr(10))}",
-            hint="save the file as UTF-8 (with or without BOM)",
-        ) from None
+        raise _not_utf8(source, first_line + carry.count("\n")) from None
     finally:
         _detach(text)
     if carry:
@@ -257,6 +284,8 @@ def _read(
     except InvalidPhone as exc:
         raise InputError(str(exc)) from None
     except csv.Error as exc:
-        raise InputError(f"{source}: not a readable CSV file ({exc})") from None
+        raise InputError(
+            tr("{file}: not a readable CSV file ({problem})", file=source, problem=exc)
+        ) from None
     except OSError as exc:
-        raise InputError(f"{source}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        raise _unreadable(source, exc) from None

@@ -39,6 +39,7 @@ from typing import Any
 from usms_cli.core.api import Message
 from usms_cli.core.errors import ConfigError
 from usms_cli.engine.lockfile import Lock, lock, os_reason
+from usms_cli.i18n import tr, tr_n
 
 VERSION = 1
 FINAL = {"accepted", "rejected", "unknown", "not_sent"}
@@ -96,21 +97,38 @@ def check_file(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise ConfigError(f"--journal {path}: cannot read it ({os_reason(exc)})") from None
+        raise _unreadable(path, exc) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"--journal {path}: is a directory")
+        raise ConfigError(tr("--journal {path}: is a directory", path=path))
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(
-            f"--journal {path}: not a regular file (a device or a pipe); nothing was sent",
-            hint="give the journal a file of its own, e.g. --journal send.jsonl",
+            tr(
+                "--journal {path}: not a regular file (a device or a pipe); nothing was sent",
+                path=path,
+            ),
+            hint=tr("give the journal a file of its own, e.g. --journal send.jsonl"),
         )
+
+
+def _unreadable(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(
+        tr("--journal {path}: cannot read it ({reason})", path=path, reason=os_reason(exc))
+    )
 
 
 def _describe(run: Mapping[str, Any]) -> str:
     params = run.get("params") or []
     columns = run.get("columns")
-    what = f"CSV columns {', '.join(map(str, columns))}" if columns else f"{len(params)} param(s)"
-    return f"template {run.get('template_id')!r}, signature {run.get('sig_content')!r}, {what}"
+    if columns:
+        what = tr("CSV columns {columns}", columns=", ".join(map(str, columns)))
+    else:
+        what = tr("{count} param(s)", count=len(params))
+    return tr(
+        "template {template}, signature {signature}, {what}",
+        template=repr(run.get("template_id")),
+        signature=repr(run.get("sig_content")),
+        what=what,
+    )
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -125,13 +143,18 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 number += 1
                 if len(line) > MAX_LINE:
                     raise ConfigError(
-                        f"--journal {path}: line {number} is longer than {MAX_LINE:,} bytes; "
-                        "not a usms journal",
-                        hint="use the journal file usms wrote, or a new file",
+                        tr(
+                            "--journal {path}: line {line} is longer than {limit:,} bytes; "
+                            "not a usms journal",
+                            path=path,
+                            line=number,
+                            limit=MAX_LINE,
+                        ),
+                        hint=tr("use the journal file usms wrote, or a new file"),
                     )
                 yield number, line
     except OSError as exc:
-        raise ConfigError(f"--journal {path}: cannot read it ({os_reason(exc)})") from None
+        raise _unreadable(path, exc) from None
 
 
 _TORN_START = b'{"event": "'
@@ -158,9 +181,14 @@ def load(path: Path, message: Message, extra: Sequence[str] | None = None) -> Jo
 
     def refuse(number: int, problem: str) -> ConfigError:
         return ConfigError(
-            f"--journal {path}: line {number}: {problem}; usms does not write that, so the "
-            "journal cannot be trusted; nothing was sent",
-            hint="restore the journal usms wrote, or give this send a new --journal file",
+            tr(
+                "--journal {path}: line {line}: {problem}; usms does not write that, so the "
+                "journal cannot be trusted; nothing was sent",
+                path=path,
+                line=number,
+                problem=problem,
+            ),
+            hint=tr("restore the journal usms wrote, or give this send a new --journal file"),
         )
 
     for number, line in _lines(path):
@@ -168,11 +196,11 @@ def load(path: Path, message: Message, extra: Sequence[str] | None = None) -> Jo
             continue
         record = _record(line)
         if torn is not None and (record is None or record.get("event") != "run"):
-            raise refuse(torn, "not a complete journal record")
+            raise refuse(torn, tr("not a complete journal record"))
         torn = None
         if record is None:
             if not _TORN_START.startswith(line.strip()[: len(_TORN_START)]):
-                raise refuse(number, "not a journal record")
+                raise refuse(number, tr("not a journal record"))
             torn = number  # killed while writing it: that request is unknown
             continue
         problem = _check(record)
@@ -182,12 +210,16 @@ def load(path: Path, message: Message, extra: Sequence[str] | None = None) -> Jo
             state.runs += 1
             if record["fingerprint"] != expected:
                 raise ConfigError(
-                    f"--journal {path} was written for a different message "
-                    f"({_describe(record)}); refusing to mix them",
-                    hint="give this send its own --journal file",
+                    tr(
+                        "--journal {path} was written for a different message ({what}); "
+                        "refusing to mix them",
+                        path=path,
+                        what=_describe(record),
+                    ),
+                    hint=tr("give this send its own --journal file"),
                 )
         elif state.runs == 0:
-            raise ConfigError(f"--journal {path}: no run header; not a usms journal")
+            raise ConfigError(tr("--journal {path}: no run header; not a usms journal", path=path))
         else:
             _apply(state, pending, record)
     state.torn_last_line = torn is not None
@@ -252,26 +284,32 @@ def _check(record: dict[str, Any]) -> str | None:
     elif event == "request":
         status = record.get("status")
         if not (status == "sending" or (type(status) is str and status in FINAL)):
-            return f"status {status!r} is not one usms writes"
+            return tr("status {status} is not one usms writes", status=repr(status))
         schema = _SENDING if status == "sending" else _RESULT
     else:
-        return f"event {event!r} is not one usms writes"
+        return tr("event {event} is not one usms writes", event=repr(event))
     missing = [key for key in schema if key not in record]
     unexpected = [key for key in record if key not in schema]
     if missing or unexpected:
-        return f"fields missing {missing}, unexpected {unexpected}"
+        return tr(
+            "fields missing {missing}, unexpected {unexpected}",
+            missing=missing,
+            unexpected=unexpected,
+        )
     wrong = [key for key, kind in schema.items() if not _fits(record[key], kind)]
     if wrong:
-        return f"{', '.join(wrong)}: not of the type usms writes"
+        return tr("{fields}: not of the type usms writes", fields=", ".join(wrong))
     if event == "run":
-        return None if record["version"] == VERSION else (
-            f"journal version {record['version']}; this usms reads version {VERSION}"
+        return None if record["version"] == VERSION else tr(
+            "journal version {version}; this usms reads version {ours}",
+            version=record["version"],
+            ours=VERSION,
         )  # fmt: skip
     numbers = record["numbers"]
     if not record["id"] or not numbers or record["count"] != len(numbers) or record["index"] < 1:
-        return "id, index, count and numbers do not agree"
+        return tr("id, index, count and numbers do not agree")
     if record.get("refused") and not set(record["refused"]) <= set(numbers):
-        return "refused numbers that the request did not hold"
+        return tr("refused numbers that the request did not hold")
     return None
 
 
@@ -317,7 +355,11 @@ class Writer:
             info = os.fstat(self._fd)
         except OSError as exc:
             raise ConfigError(
-                f"--journal {path}: cannot write the journal: {os_reason(exc)}"
+                tr(
+                    "--journal {path}: cannot write the journal: {reason}",
+                    path=path,
+                    reason=os_reason(exc),
+                )
             ) from None
         if stat.S_IMODE(info.st_mode) != 0o600:
             try:  # it holds phone numbers: only its owner may read it
@@ -366,10 +408,15 @@ class Writer:
         }
         if not self._write(header):
             raise ConfigError(
-                f"--journal {self.path}: cannot write the journal: {self.failure}; "
-                "nothing was sent",
-                hint="free some space (or give --journal a file on another disk), then run "
-                "the same command again",
+                tr(
+                    "--journal {path}: cannot write the journal: {reason}; nothing was sent",
+                    path=self.path,
+                    reason=self.failure,
+                ),
+                hint=tr(
+                    "free some space (or give --journal a file on another disk), then run "
+                    "the same command again"
+                ),
             )
 
     def sending(self, cid: str, index: int, numbers: Sequence[str]) -> bool:
@@ -467,18 +514,30 @@ def failure_report(writer: Writer) -> tuple[str, str, list[str]] | None:
         return None
     details = []
     for item in writer.unrecorded:
-        what = f"request {item.index} ({_count(item.count)}): "
         if item.status == "accepted":
-            what += f"accepted, SessionNo {item.session_no or 'not given'}"
-        elif item.status in ("rejected", "not_sent"):
-            what += f"{item.status.replace('_', ' ')}"
+            outcome = tr(
+                "accepted, SessionNo {session}", session=item.session_no or tr("not given")
+            )
+        elif item.status == "rejected":
+            outcome = tr("rejected")
+        elif item.status == "not_sent":
+            outcome = tr("not sent")
         else:
-            what += "outcome unknown (it may have been delivered)"
-        details.append(what + "; not in the journal")
-    message = (
-        f"cannot write the journal {writer.path}: {writer.failure}; no further requests were sent"
+            outcome = tr("outcome unknown (it may have been delivered)")
+        details.append(
+            tr(
+                "request {index} ({numbers}): {outcome}; not in the journal",
+                index=item.index,
+                numbers=_count(item.count),
+                outcome=outcome,
+            )
+        )
+    message = tr(
+        "cannot write the journal {path}: {reason}; no further requests were sent",
+        path=writer.path,
+        reason=writer.failure,
     )
-    hint = (
+    hint = tr(
         "free some space, then run the same command again: it holds back the requests the "
         "journal could not record (check them with usms receipt SESSION_NO)"
     )
@@ -489,16 +548,20 @@ def nothing_left(done: Sequence[str], held: Sequence[str]) -> str:
     """What to say when a resume has nothing left to send."""
     if not held:
         if len(done) == 1:
-            return "nothing to send: the 1 number was accepted in an earlier run"
-        return f"nothing to send: all {len(done):,} numbers were accepted in an earlier run"
-    return (
-        f"nothing to send: {_count(len(done))} accepted in an earlier run, {_count(len(held))} "
-        "held back (outcome unknown)"
+            return tr("nothing to send: the 1 number was accepted in an earlier run")
+        return tr(
+            "nothing to send: all {count:,} numbers were accepted in an earlier run",
+            count=len(done),
+        )
+    return tr(
+        "nothing to send: {done} accepted in an earlier run, {held} held back (outcome unknown)",
+        done=_count(len(done)),
+        held=_count(len(held)),
     )
 
 
 def _count(count: int) -> str:
-    return f"{count:,} number" if count == 1 else f"{count:,} numbers"
+    return tr_n("{count:,} number", "{count:,} numbers", count, count=count)
 
 
 def _now() -> str:

@@ -22,6 +22,7 @@ from http import HTTPStatus
 from typing import Any
 
 from usms_cli.core.pushes import MAX_PUSH_BYTES
+from usms_cli.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ class PushServer:
         try:
             reply = await self.handler(body)
         except Exception as exc:  # a bug in the handler: answer 500, keep serving
-            self.log(f"internal error while handling a push ({type(exc).__name__})")
+            self.log(tr("internal error while handling a push ({kind})", kind=type(exc).__name__))
             reply = Reply(500, error_payload(500, "internal error"))
         keep = _keep_alive(head) and not self._stopping and reply.status < 400
         await self._send(writer, reply.status, reply.payload, keep_alive=keep)

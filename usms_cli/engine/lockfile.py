@@ -13,17 +13,19 @@ import time
 from pathlib import Path
 
 from usms_cli.core.errors import ConfigError, InputError
+from usms_cli.i18n import N_, tr
 
 NO_SPACE = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "no space left (disk quota exceeded)",
-    errno.EFBIG: "no space left (file size limit reached)",
+    errno.ENOSPC: N_("no space left on the device"),
+    errno.EDQUOT: N_("no space left (disk quota exceeded)"),
+    errno.EFBIG: N_("no space left (file size limit reached)"),
 }
 
 
 def os_reason(exc: OSError) -> str:
     """An OSError in words; a full disk, a quota and a file size limit read alike."""
-    return NO_SPACE.get(exc.errno or 0) or exc.strerror or str(exc)
+    words = NO_SPACE.get(exc.errno or 0)
+    return tr(words) if words else exc.strerror or str(exc)
 
 
 def lock_path(path: Path) -> Path:
@@ -52,7 +54,7 @@ def lock(path: Path, wait: float, option: str) -> Lock:
     import fcntl
 
     if not (math.isfinite(wait) and wait >= 0):
-        raise InputError("--wait-lock must be a number of seconds ≥ 0")
+        raise InputError(tr("--wait-lock must be a number of seconds ≥ 0"))
     where = lock_path(path.resolve())  # a symlink to the file shares its lock
     deadline = time.monotonic() + wait
     while True:
@@ -61,7 +63,13 @@ def lock(path: Path, wait: float, option: str) -> Lock:
             fd = os.open(where, flags, 0o600)
         except OSError as exc:
             raise ConfigError(
-                f"{option} {path}: cannot create its lock file {where} ({os_reason(exc)})"
+                tr(
+                    "{option} {path}: cannot create its lock file {lock} ({reason})",
+                    option=option,
+                    path=path,
+                    lock=where,
+                    reason=os_reason(exc),
+                )
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -69,20 +77,38 @@ def lock(path: Path, wait: float, option: str) -> Lock:
             holder = _holder(fd)
             os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise ConfigError(f"{option} {path}: cannot lock it ({os_reason(exc)})") from None
-            if time.monotonic() >= deadline:
-                waited = f" after waiting {wait:g} s" if wait else ""
                 raise ConfigError(
-                    f"{option} {path} is in use by another usms run ({holder}){waited}; "
-                    "nothing was sent",
-                    hint="let that run finish, or pass --wait-lock SECONDS to wait for it",
+                    tr(
+                        "{option} {path}: cannot lock it ({reason})",
+                        option=option,
+                        path=path,
+                        reason=os_reason(exc),
+                    )
                 ) from None
+            if time.monotonic() >= deadline:
+                raise _in_use(option, path, holder, wait) from None
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
             continue
         if _same_file(fd, where):
             _write_pid(fd)
             return Lock(where, fd)
         os.close(fd)  # the holder removed it as we opened it: lock the new one
+
+
+def _in_use(option: str, path: Path, holder: str, wait: float) -> ConfigError:
+    fields = {"option": option, "path": path, "holder": holder, "wait": wait}
+    if wait:
+        message = tr(
+            "{option} {path} is in use by another usms run ({holder}) after waiting {wait:g} s; "
+            "nothing was sent",
+            **fields,
+        )
+    else:
+        message = tr(
+            "{option} {path} is in use by another usms run ({holder}); nothing was sent", **fields
+        )
+    hint = tr("let that run finish, or pass --wait-lock SECONDS to wait for it")
+    return ConfigError(message, hint=hint)
 
 
 def _same_file(fd: int, where: Path) -> bool:
@@ -111,4 +137,4 @@ def _holder(fd: int) -> str:
         if text.isdigit():
             return f"PID {text}"
         time.sleep(0.02)
-    return "PID unknown"
+    return tr("PID unknown")

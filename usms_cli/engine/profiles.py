@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from usms_cli.core.errors import ConfigError
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_, tr
 
 CONFIG_ENV = "UCLOUD_SHARED_CONFIG_FILE"
 CREDENTIAL_ENV = "UCLOUD_SHARED_CREDENTIAL_FILE"
@@ -34,7 +36,7 @@ MAX_FILE_SIZE = 1024 * 1024  # UCloud's files are a few hundred bytes; refuse an
 CONFIG_KEYS = {"project_id": "project_id", "base_url": "base_url", "timeout": "timeout_sec"}
 CREDENTIAL_KEYS = {"public_key": "public_key", "private_key": "private_key"}
 
-_FIX_HINT = (
+_FIX_HINT = N_(
     "UCloud's CLI writes this file (ucloud config); fix or remove it, or point {env} at "
     "another file"
 )
@@ -107,9 +109,12 @@ def permission_warning(path: Path, *, shown: str | None = None) -> str | None:
     if not mode & 0o077:
         return None
     name = shown or display_path(path)
-    return (
-        f"{name} is readable by other users (mode {mode:04o}) and holds a private key; "
-        f"run: chmod 600 {_shell_word(path, name)}"
+    return tr(
+        "{file} is readable by other users (mode {mode:04o}) and holds a private key; "
+        "run: chmod 600 {word}",
+        file=name,
+        mode=mode,
+        word=_shell_word(path, name),
     )
 
 
@@ -118,46 +123,53 @@ def locate(
 ) -> ProfileFile:
     """The config or credential file: ``UCLOUD_SHARED_*_FILE`` (env, then .env), else default."""
     env_name = CONFIG_ENV if kind == "config" else CREDENTIAL_ENV
-    for values, label in ((environ, "environment"), (dotenv, dotenv_label)):
-        value = values.get(env_name)
-        if value:
-            return ProfileFile(kind, Path(value).expanduser(), f"{label} {env_name}", True)
-    return ProfileFile(kind, Path.home() / ".ucloud" / f"{kind}.json", "default", False)
+    value = environ.get(env_name)
+    if value:
+        source = Phrase(N_("environment {var}"), var=env_name)
+        return ProfileFile(kind, Path(value).expanduser(), source, True)
+    value = dotenv.get(env_name)
+    if value:
+        source = Phrase(N_("{file} {var}"), file=dotenv_label, var=env_name)
+        return ProfileFile(kind, Path(value).expanduser(), source, True)
+    default = Phrase(N_("default"))
+    return ProfileFile(kind, Path.home() / ".ucloud" / f"{kind}.json", default, False)
 
 
 def read_entries(file: ProfileFile) -> list[dict[str, Any]] | None:
     """The JSON array of ``file``; ``None`` when a default file does not exist."""
     path = file.path
-    hint = _FIX_HINT.format(env=file.env_name)
-    named = "" if file.source == "default" else f" (from {file.source})"
+    hint = tr(_FIX_HINT, env=file.env_name)
+    named = _named(file)
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
         if file.required:
             raise ConfigError(
-                f"{file.shown}{named}: no such file",
-                hint=f"create it with UCloud's CLI (ucloud init), or unset {file.env_name}",
+                tr("{file}: no such file", file=named),
+                hint=tr(
+                    "create it with UCloud's CLI (ucloud init), or unset {env}", env=file.env_name
+                ),
             ) from None
         return None
     except OSError as exc:
-        raise ConfigError(
-            f"{file.shown}{named}: cannot access it ({exc.strerror or 'I/O error'})", hint=hint
-        ) from None
+        reason = exc.strerror or tr("I/O error")
+        message = tr("{file}: cannot access it ({reason})", file=named, reason=reason)
+        raise ConfigError(message, hint=hint) from None
     if stat.S_ISDIR(mode):
-        raise ConfigError(f"{file.shown}{named}: is a directory, not UCloud's {file.kind} file")
+        raise ConfigError(_not_the_file(file, named, N_("{file}: is a directory, not {what}")))
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_SIZE + 1)
     except OSError as exc:
-        raise ConfigError(
-            f"{file.shown}{named}: cannot read it ({exc.strerror or 'I/O error'})", hint=hint
-        ) from None
+        reason = exc.strerror or tr("I/O error")
+        message = tr("{file}: cannot read it ({reason})", file=named, reason=reason)
+        raise ConfigError(message, hint=hint) from None
     if len(raw) > MAX_FILE_SIZE:
-        raise ConfigError(f"{file.shown}{named}: larger than 1 MiB; not UCloud's {file.kind} file")
+        raise ConfigError(_not_the_file(file, named, N_("{file}: larger than 1 MiB; not {what}")))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(f"{file.shown}{named}: not valid UTF-8 text", hint=hint) from None
+        raise ConfigError(tr("{file}: not valid UTF-8 text", file=named), hint=hint) from None
     if not text.strip():
         return []  # an empty file holds no profiles
     try:
@@ -165,13 +177,22 @@ def read_entries(file: ProfileFile) -> list[dict[str, Any]] | None:
     except json.JSONDecodeError as exc:
         # exc.msg is the parser's description ("Expecting ',' delimiter"), never file content.
         raise ConfigError(
-            f"{file.shown}{named}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg})",
+            tr(
+                "{file}: not valid JSON (line {line}, column {column}: {problem})",
+                file=named,
+                line=exc.lineno,
+                column=exc.colno,
+                problem=exc.msg,
+            ),
             hint=hint,
         ) from None
     if not isinstance(document, list):
         raise ConfigError(
-            f"{file.shown}{named}: expected a JSON array of profiles, found {_json_kind(document)}",
+            tr(
+                "{file}: expected a JSON array of profiles, found {kind}",
+                file=named,
+                kind=_json_kind(document),
+            ),
             hint=hint,
         )
     entries: list[dict[str, Any]] = []
@@ -181,27 +202,47 @@ def read_entries(file: ProfileFile) -> list[dict[str, Any]] | None:
     return entries
 
 
+def _named(file: ProfileFile) -> str:
+    """The file as messages name it: ``~/x.json``, or ``x.json (from environment …)``."""
+    if file.source == "default":
+        return file.shown
+    return tr("{path} (from {source})", path=file.shown, source=file.source)
+
+
+def _not_the_file(file: ProfileFile, named: str, message: str) -> str:
+    if file.kind == "config":
+        what = tr("UCloud's config file")
+    else:
+        what = tr("UCloud's credential file")
+    return tr(message, file=named, what=what)
+
+
 def _json_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return "an object"
+        return tr("an object")
     if isinstance(value, list):
-        return "an array"
+        return tr("an array")
     if isinstance(value, str):
-        return "a string"
+        return tr("a string")
     if isinstance(value, bool):
-        return "true/false"
+        return tr("true/false")
     if value is None:
-        return "null"
-    return "a number"
+        return tr("null")
+    return tr("a number")
 
 
 def _check_entry(file: ProfileFile, entry: Any, index: int, named: str, hint: str) -> None:
-    where = f"{file.shown}{named}: entry {index}"
+    where = tr("{file}: entry {index}", file=named, index=index)
     if not isinstance(entry, dict):
-        raise ConfigError(f"{where} must be a JSON object, found {_json_kind(entry)}", hint=hint)
+        raise ConfigError(
+            tr("{where} must be a JSON object, found {kind}", where=where, kind=_json_kind(entry)),
+            hint=hint,
+        )
     profile = entry.get("profile")
     if not isinstance(profile, str) or not profile:
-        raise ConfigError(f'{where} has no "profile" name (a non-empty string)', hint=hint)
+        raise ConfigError(
+            tr('{where} has no "profile" name (a non-empty string)', where=where), hint=hint
+        )
     strings = CONFIG_KEYS if file.kind == "config" else CREDENTIAL_KEYS
     for key in strings.values():
         if key == "timeout_sec":
@@ -209,8 +250,13 @@ def _check_entry(file: ProfileFile, entry: Any, index: int, named: str, hint: st
         value = entry.get(key)
         if value is not None and not isinstance(value, str):
             raise ConfigError(
-                f'{where} (profile {profile!r}): "{key}" must be a string, found '
-                f"{_json_kind(value)}",
+                tr(
+                    '{where} (profile {profile}): "{key}" must be a string, found {kind}',
+                    where=where,
+                    profile=repr(profile),
+                    key=key,
+                    kind=_json_kind(value),
+                ),
                 hint=hint,
             )
     if file.kind == "config":
@@ -219,15 +265,24 @@ def _check_entry(file: ProfileFile, entry: Any, index: int, named: str, hint: st
             isinstance(timeout, bool) or not isinstance(timeout, (int, float))
         ):
             raise ConfigError(
-                f'{where} (profile {profile!r}): "timeout_sec" must be a number of seconds, '
-                f"found {_json_kind(timeout)}",
+                tr(
+                    '{where} (profile {profile}): "timeout_sec" must be a number of seconds, '
+                    "found {kind}",
+                    where=where,
+                    profile=repr(profile),
+                    kind=_json_kind(timeout),
+                ),
                 hint=hint,
             )
         active = entry.get("active")
         if active is not None and not isinstance(active, bool):
             raise ConfigError(
-                f'{where} (profile {profile!r}): "active" must be true or false, found '
-                f"{_json_kind(active)}",
+                tr(
+                    '{where} (profile {profile}): "active" must be true or false, found {kind}',
+                    where=where,
+                    profile=repr(profile),
+                    kind=_json_kind(active),
+                ),
                 hint=hint,
             )
 
@@ -268,26 +323,37 @@ def load_profile(
     if requested:
         name, how = requested, requested_source
         if name not in available:
-            files = f"{config_file.shown} and {credential_file.shown}"
             if available:
-                listing = "profiles there: " + ", ".join(repr(n) for n in available)
+                names = ", ".join(repr(n) for n in available)
+                listing = tr("profiles there: {names}", names=names)
             elif config_entries is None and credential_entries is None:
-                listing = "neither file exists"
+                listing = tr("neither file exists")
             else:
-                listing = "they hold no profiles"
+                listing = tr("they hold no profiles")
             raise ConfigError(
-                f"profile {name!r} (from {requested_source}) not found in {files}; {listing}",
-                hint="pick one of those with --profile NAME or UCLOUD_PROFILE, or create it "
-                "with UCloud's CLI (ucloud config add)",
+                tr(
+                    "profile {name} (from {source}) not found in {config} and {credential}; "
+                    "{listing}",
+                    name=repr(name),
+                    source=requested_source,
+                    config=config_file.shown,
+                    credential=credential_file.shown,
+                    listing=listing,
+                ),
+                hint=tr(
+                    "pick one of those with --profile NAME or UCLOUD_PROFILE, or create it "
+                    "with UCloud's CLI (ucloud config add)"
+                ),
             )
     else:
         active = next((entry for entry in configs if entry.get("active") is True), None)
         if active is not None:
-            name, how = str(active["profile"]), f"active in {config_file.shown}"
+            name = str(active["profile"])
+            how = Phrase(N_("active in {file}"), file=config_file.shown)
         elif DEFAULT_PROFILE in available:
-            name, how = DEFAULT_PROFILE, "default (no profile is marked active)"
+            name, how = DEFAULT_PROFILE, Phrase(N_("default (no profile is marked active)"))
         else:
-            name, how = None, "not set"
+            name, how = None, Phrase(N_("not set"))
 
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -303,7 +369,9 @@ def load_profile(
                 value = _setting_value(setting, entry.get(key))
                 if value:
                     values[setting] = value
-                    sources[setting] = f"profile {name!r} ({file.shown})"
+                    sources[setting] = Phrase(
+                        N_("profile {name} ({file})"), name=repr(name), file=file.shown
+                    )
     return Profile(
         name=name,
         how=how,

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
+from usms_cli.i18n import tr
+
 T = TypeVar("T")
 
 QUEUE_SIZE = 10_000
@@ -63,7 +65,14 @@ class Worker(Generic[T]):
             self._queue.put_nowait(item)
         except queue.Full:
             self.skipped += 1
-            self.log(f"{self.name}: {self.describe(item)} skipped: {self._queue.maxsize:,} waiting")
+            self.log(
+                tr(
+                    "{name}: {item} skipped: {count:,} waiting",
+                    name=self.name,
+                    item=self.describe(item),
+                    count=self._queue.maxsize,
+                )
+            )
             return False
         return True
 
@@ -99,10 +108,20 @@ class Worker(Generic[T]):
             except Exception as exc:
                 reason = str(exc) if isinstance(exc, RelayFailed) else type(exc).__name__
                 last = attempt == self.attempts or self._stopping.is_set()
-                then = "giving up" if last else f"retrying in {self._delay(attempt):g} s"
+                if last:
+                    then = tr("giving up")
+                else:
+                    then = tr("retrying in {seconds:g} s", seconds=self._delay(attempt))
                 self.log(
-                    f"{self.name}: {self.describe(item)} failed ({reason}), attempt "
-                    f"{attempt}/{self.attempts}; {then}"
+                    tr(
+                        "{name}: {item} failed ({reason}), attempt {attempt}/{attempts}; {then}",
+                        name=self.name,
+                        item=self.describe(item),
+                        reason=reason,
+                        attempt=attempt,
+                        attempts=self.attempts,
+                        then=then,
+                    )
                 )
                 if last or self._stopping.wait(self._delay(attempt)):
                     self.failed += 1
@@ -131,17 +150,17 @@ def run_command(
             env={**os.environ, **(env or {})},
         )
     except OSError as exc:
-        raise RelayFailed(f"cannot start: {exc.strerror or exc}") from None
+        raise RelayFailed(tr("cannot start: {reason}", reason=exc.strerror or exc)) from None
     try:
         proc.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise RelayFailed(f"timed out after {timeout:g} s, stopped") from None
+        raise RelayFailed(tr("timed out after {seconds:g} s, stopped", seconds=timeout)) from None
     except BaseException:
         _kill_group(proc)
         raise
     if proc.returncode != 0:
-        raise RelayFailed(f"exit status {proc.returncode}")
+        raise RelayFailed(tr("exit status {status}", status=proc.returncode))
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -176,9 +195,9 @@ class Forwarder:
             )
             response.close()
         except requests.Timeout:
-            raise RelayFailed(f"no answer within {self.timeout:g} s") from None
+            raise RelayFailed(tr("no answer within {seconds:g} s", seconds=self.timeout)) from None
         except requests.ConnectionError:
-            raise RelayFailed("could not connect") from None
+            raise RelayFailed(tr("could not connect")) from None
         except requests.RequestException as exc:
             raise RelayFailed(type(exc).__name__) from None
         if not 200 <= response.status_code < 300:

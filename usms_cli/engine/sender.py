@@ -21,6 +21,8 @@ from usms_cli.core.codes import STOP_BATCH
 from usms_cli.core.plan import RequestPlan, numbers_plan
 from usms_cli.core.results import ApiResult, RequestOutcome, SendReport
 from usms_cli.core.signing import signed_params
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_
 
 if TYPE_CHECKING:
     from usms_cli.core.phones import Recipients
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from usms_cli.engine.journal import Writer
 
 # Why the rest of a batch is not sent when the journal cannot be written.
-JOURNAL_STOP = "not sent: the journal could not be written"
+JOURNAL_STOP = Phrase(N_("not sent: the journal could not be written"))
 
 
 @dataclass
@@ -125,7 +127,8 @@ class _Batch:
             try:
                 result = self.client.call(form, tag=f"[{index + 1}/{self.total}]")
             except Exception as exc:  # a bug must not lose the outcome of a request
-                result = ApiResult("unknown", error=f"internal error ({type(exc).__name__})")
+                error = Phrase(N_("internal error ({kind})"), kind=type(exc).__name__)
+                result = ApiResult("unknown", error=error)
             self.results.put((index, result))
 
     # -- the dispatching thread -----------------------------------------------------------
@@ -204,10 +207,13 @@ class _Batch:
         if self.plan.accept is not None:
             result = self.plan.accept(result)
         if result.status == "not_sent" and self.stop_reason is None:
-            self.stop_reason = f"not sent: an earlier request failed ({result.error})"
+            self.stop_reason = Phrase(
+                N_("not sent: an earlier request failed ({why})"), why=result.error
+            )
         elif result.status == "rejected" and result.ret_code in STOP_BATCH:
-            self.stop_reason = (
-                f"not sent: an earlier request was refused with RetCode {result.ret_code}"
+            self.stop_reason = Phrase(
+                N_("not sent: an earlier request was refused with RetCode {code}"),
+                code=result.ret_code,
             )
         self.finish(index, result)
 

@@ -18,6 +18,8 @@ from usms_cli.core import shapes
 from usms_cli.core.errors import ConfigError
 from usms_cli.core.shapes import clip, redact_url, shown
 from usms_cli.engine import profiles
+from usms_cli.engine.phrases import Phrase
+from usms_cli.i18n import N_, tr
 
 DEFAULT_BASE_URL = "https://api.ucloud.cn"
 DEFAULT_TIMEOUT = 30.0
@@ -37,11 +39,11 @@ DEFAULTS: dict[str, str] = {"base_url": DEFAULT_BASE_URL, "timeout": str(int(DEF
 
 # setting -> (what it is called, the flag that sets it, its shape check, may a message show it)
 SHAPES: dict[str, tuple[str, str | None, Callable[[str], str | None], bool]] = {
-    "public_key": ("the public key", None, shapes.key_problem, False),
-    "private_key": ("the private key", None, shapes.key_problem, False),
-    "project_id": ("the project id", "--project-id", shapes.project_id_problem, True),
-    "template_id": ("the template id", "-t/--template-id", shapes.template_id_problem, True),
-    "sig_content": ("the signature", "-s/--sig-content", shapes.signature_problem, True),
+    "public_key": (N_("the public key"), None, shapes.key_problem, False),
+    "private_key": (N_("the private key"), None, shapes.key_problem, False),
+    "project_id": (N_("the project id"), "--project-id", shapes.project_id_problem, True),
+    "template_id": (N_("the template id"), "-t/--template-id", shapes.template_id_problem, True),
+    "sig_content": (N_("the signature"), "-s/--sig-content", shapes.signature_problem, True),
 }
 
 
@@ -74,24 +76,30 @@ def read_env_file(
         is_dir = path.is_dir()
         exists = is_dir or path.exists()
     except OSError as exc:  # e.g. a parent directory without search permission
-        raise ConfigError(f"{path}: cannot access it ({exc.strerror or 'I/O error'})") from None
+        reason = exc.strerror or tr("I/O error")
+        raise ConfigError(
+            tr("{path}: cannot access it ({reason})", path=path, reason=reason)
+        ) from None
     if not exists:
         if required:
-            raise ConfigError(f"--env-file {path}: no such file")
+            raise ConfigError(tr("--env-file {path}: no such file", path=path))
         return {}
     if is_dir:
-        raise ConfigError(f"{path}: is a directory, not a .env file")
+        raise ConfigError(tr("{path}: is a directory, not a .env file", path=path))
     try:
         with path.open("rb") as handle:
             raw = handle.read()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror or 'I/O error'})") from None
+        reason = exc.strerror or tr("I/O error")
+        raise ConfigError(
+            tr("{path}: cannot read it ({reason})", path=path, reason=reason)
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not valid UTF-8 text") from None
+        raise ConfigError(tr("{path}: not valid UTF-8 text", path=path)) from None
     if "\x00" in text:
-        raise ConfigError(f"{path}: contains NUL bytes; not a .env file")
+        raise ConfigError(tr("{path}: contains NUL bytes; not a .env file", path=path))
     import io
     import logging
     import re
@@ -117,7 +125,11 @@ def read_env_file(
     if warnings is not None:
         for line in unread:
             warnings.append(
-                f"{name}: line {line} could not be read (write it as KEY=value); it is ignored"
+                tr(
+                    "{file}: line {line} could not be read (write it as KEY=value); it is ignored",
+                    file=name,
+                    line=line,
+                )
             )
         warnings.extend(misspelt_keys(values, name))
     return {key: value for key, value in values.items() if value is not None}
@@ -145,8 +157,31 @@ def misspelt_keys(values: Mapping[str, object], label: str) -> list[str]:
             continue
         close = difflib.get_close_matches(key.upper(), KNOWN_VARIABLES, n=1, cutoff=0.85)
         if close:
-            found.append(f"{label}: {key} is not a setting usms reads; did you mean {close[0]}?")
+            found.append(
+                tr(
+                    "{file}: {key} is not a setting usms reads; did you mean {name}?",
+                    file=label,
+                    key=key,
+                    name=close[0],
+                )
+            )
     return found
+
+
+# Where a setting came from: English data (``usms config --json``, comparisons) that reads in
+# the run's language where it is shown (usms_cli.engine.phrases).
+COMMAND_LINE = Phrase(N_("command line"))
+DEFAULT = Phrase(N_("default"))
+NOT_SET = Phrase(N_("not set"))
+
+
+def from_environment(var: str) -> Phrase:
+    return Phrase(N_("environment {var}"), var=var)
+
+
+def from_file(label: str, var: str) -> Phrase:
+    """``./.env UCLOUD_PUBLIC_KEY``: the variable ``var`` in the .env file ``label``."""
+    return Phrase(N_("{file} {var}"), file=label, var=var)
 
 
 def _pick(
@@ -159,20 +194,20 @@ def _pick(
 ) -> tuple[str | None, str]:
     flag = flags.get(name)
     if flag is not None and flag != "":
-        return flag, "command line"
+        return flag, COMMAND_LINE
     for var in ENV_NAMES.get(name, ()):
         value = environ.get(var)
         if value:
-            return value, f"environment {var}"
+            return value, from_environment(var)
     for var in ENV_NAMES.get(name, ()):
         value = dotenv.get(var)
         if value:
-            return value, f"{dotenv_label} {var}"
+            return value, from_file(dotenv_label, var)
     if profile is not None and profile.values.get(name):
         return profile.values[name], profile.sources[name]
     if name in DEFAULTS:
-        return DEFAULTS[name], "default"
-    return None, "not set"
+        return DEFAULTS[name], DEFAULT
+    return None, NOT_SET
 
 
 def _requested_profile(
@@ -185,16 +220,23 @@ def _requested_profile(
     flag = flags.get("profile")
     var = profiles.PROFILE_ENV
     if flag:
-        name, source = flag, "--profile"
+        name, source = flag, Phrase("--profile")
     elif environ.get(var):
-        name, source = environ[var], f"environment {var}"
+        name, source = environ[var], from_environment(var)
     elif dotenv.get(var):
-        name, source = dotenv[var], f"{dotenv_label} {var}"
+        name, source = dotenv[var], from_file(dotenv_label, var)
     else:
-        return None, "not set"
+        return None, NOT_SET
     problem = shapes.profile_name_problem(name)
     if problem:
-        raise ConfigError(f"the profile name from {source} {problem}: {shown(name)}")
+        raise ConfigError(
+            tr(
+                "the profile name from {source} {problem}: {name}",
+                source=source,
+                problem=problem,
+                name=shown(name),
+            )
+        )
     return name, source
 
 
@@ -206,10 +248,21 @@ def check_shapes(values: Mapping[str, str | None], sources: Mapping[str, str]) -
             continue
         problem = problem_of(value)
         if problem:
-            source = sources.get(name, "not set")
-            where = flag if source == "command line" and flag else f"from {source}"
-            text = f"{label} ({where}) {problem}"
-            raise ConfigError(f"{text}: {shown(value)}" if showable else text)
+            source = sources.get(name, NOT_SET)
+            if source == "command line" and flag:
+                text = tr(
+                    "{setting} ({flag}) {problem}", setting=tr(label), flag=flag, problem=problem
+                )
+            else:
+                text = tr(
+                    "{setting} (from {source}) {problem}",
+                    setting=tr(label),
+                    source=source,
+                    problem=problem,
+                )
+            raise ConfigError(
+                tr("{problem}: {value}", problem=text, value=shown(value)) if showable else text
+            )
 
 
 def resolve(
@@ -250,8 +303,10 @@ def resolve(
         unset = [n for n in needed if not any(_pick(n, flags, environ, dotenv, label)[0:1])]
         if requested or unset:
             raise
-        warnings.append(f"{broken.message} (not needed: every setting is given elsewhere)")
-        profile = profiles.Profile(None, "not used")
+        warnings.append(
+            tr("{problem} (not needed: every setting is given elsewhere)", problem=broken.message)
+        )
+        profile = profiles.Profile(None, Phrase(N_("not used")))
     warnings.extend(w for w in profile.warnings if w not in warnings)
 
     values: dict[str, str | None] = {}
@@ -266,7 +321,8 @@ def resolve(
     except ConfigError as exc:
         if sources["base_url"] in {"command line", "default"}:
             raise
-        raise ConfigError(f"{exc.message} (from {sources['base_url']})", hint=exc.hint) from None
+        message = tr("{problem} (from {source})", problem=exc.message, source=sources["base_url"])
+        raise ConfigError(message, hint=exc.hint) from None
     check_shapes(values, sources)
     timeout = parse_timeout(values["timeout"] or str(DEFAULT_TIMEOUT), sources["timeout"])
     return Settings(
@@ -291,10 +347,16 @@ def parse_timeout(text: str, source: str = "--timeout") -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"timeout from {source} is not a number: {shown(text)}") from None
+        raise ConfigError(
+            tr("timeout from {source} is not a number: {value}", source=source, value=shown(text))
+        ) from None
     if not math.isfinite(value) or value <= 0 or value > 600:
         raise ConfigError(
-            f"timeout from {source} must be between 0 and 600 seconds, got {shown(text)}"
+            tr(
+                "timeout from {source} must be between 0 and 600 seconds, got {value}",
+                source=source,
+                value=shown(text),
+            )
         )
     return value
 
@@ -308,37 +370,48 @@ def check_base_url(url: str) -> str:
     echo = shown(redact_url(url))
     if len(url) > shapes.MAX_BASE_URL:
         raise ConfigError(
-            f"base URL {echo} is {len(url):,} characters long; at most {shapes.MAX_BASE_URL}"
+            tr(
+                "base URL {url} is {length:,} characters long; at most {limit}",
+                url=echo,
+                length=len(url),
+                limit=shapes.MAX_BASE_URL,
+            )
         )
     if any(ch.isspace() or not ch.isprintable() for ch in url):
-        raise ConfigError(f"base URL {echo} contains spaces or control characters")
+        raise ConfigError(tr("base URL {url} contains spaces or control characters", url=echo))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ConfigError(f"base URL {echo} is not a valid URL") from None
+        raise ConfigError(tr("base URL {url} is not a valid URL", url=echo)) from None
     host = parts.hostname or ""
     if host and not host.startswith("[") and ":" not in host:
         labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
         if any(not label for label in labels):
-            raise ConfigError(f"base URL {echo} is not a valid URL (empty part in the host name)")
+            raise ConfigError(
+                tr("base URL {url} is not a valid URL (empty part in the host name)", url=echo)
+            )
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            f"base URL {echo} must look like https://api.ucloud.cn",
-            hint="set --base-url or UCLOUD_API_BASE_URL to an https:// URL",
+            tr("base URL {url} must look like https://api.ucloud.cn", url=echo),
+            hint=tr("set --base-url or UCLOUD_API_BASE_URL to an https:// URL"),
         )
     if parts.username or parts.password:
-        raise ConfigError(f"base URL {echo} must not contain a user name or password")
+        raise ConfigError(tr("base URL {url} must not contain a user name or password", url=echo))
     if parts.query or parts.fragment:
-        raise ConfigError(f"base URL {echo} must not have a query string or fragment")
+        raise ConfigError(tr("base URL {url} must not have a query string or fragment", url=echo))
     if (
         parts.scheme == "http"
         and not shapes.is_loopback_host(parts.hostname)
         and not shapes.is_vpc_endpoint(parts.scheme, parts.hostname, parts.port)
     ):
         raise ConfigError(
-            f"refusing plain http:// to {clip(parts.hostname)}: the request carries your "
-            "signature and recipients, so it must use https:// (http is allowed only for "
-            f"127.0.0.1, ::1, localhost and UCloud's VPC endpoint http://{shapes.VPC_HOST})"
+            tr(
+                "refusing plain http:// to {host}: the request carries your signature and "
+                "recipients, so it must use https:// (http is allowed only for 127.0.0.1, ::1, "
+                "localhost and UCloud's VPC endpoint http://{vpc})",
+                host=clip(parts.hostname),
+                vpc=shapes.VPC_HOST,
+            )
         )
     return url
