@@ -4,6 +4,10 @@ Each check is written with say(), so it holds in both."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from tests.conftest import env_for, run_unchecked, run_usms, say
 from usms_cli.sandbox import SandboxServer
 
@@ -41,3 +45,16 @@ def test_help_speaks_the_language_under_test() -> None:
     shown = run_usms("send", "--help").stdout
     assert shown.startswith(say("Usage:"))
     assert "".join(say("Show this message and exit.").split()) in "".join(shown.split())
+
+
+def test_the_suppression_list_speaks_the_language_under_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USMS_HISTORY", str(tmp_path / "history.sqlite3"))
+    added = run_usms("suppress", "add", "13800000000").stdout
+    line = say("Suppression list: {n:,} number added", n=1)
+    assert added == say("{line}.", line=line) + "\n"
+    listing = run_usms("suppress", "list").stdout
+    assert say("{n:,} number on the suppression list.", n=1) in listing
+    assert "138****0000" in listing and say("added by hand") in listing
+    assert run_usms("suppress", "list", "--json").json["suppressed"][0]["phone"] == "13800000000"

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from usms_cli.core.errors import InputError, UsmsError
 from usms_cli.core.suppression import SuppressResult
-from usms_cli.core.text import plural
-from usms_cli.i18n import tr
+from usms_cli.i18n import tr, tr_n
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -37,8 +36,8 @@ def _path(env: Env) -> Path:
     path = history_path(env.environ)
     if path is None:
         raise InputError(
-            "the suppression list is kept in the send history, which is off (USMS_HISTORY=off)",
-            hint="set USMS_HISTORY to a file, or unset it",
+            tr("the suppression list is kept in the send history, which is off (USMS_HISTORY=off)"),
+            hint=tr("set USMS_HISTORY to a file, or unset it"),
         )
     return path
 
@@ -56,19 +55,24 @@ def _numbers(console: Output, phones: Sequence[str], files: Sequence[str]) -> tu
     from usms_cli.output.render import invalid_details
 
     if not phones and not files:
-        raise InputError("give the numbers: NUMBER… or -f FILE")
+        raise InputError(tr("give the numbers: NUMBER… or -f FILE"))
     recipients = collect(gather(phones, files))
     console.add_masks(recipients.numbers)
-    where = ", ".join([*(["the arguments"] if phones else []), *files])
+    where = ", ".join([*([tr("the arguments")] if phones else []), *files])
     if recipients.invalid_count:
         raise InputError(
-            f"{plural(recipients.invalid_count, 'invalid phone number')} in {where}; "
-            "nothing was changed",
-            hint="fix them: +CC/00CC/(CC) prefixes for numbers abroad",
+            tr_n(
+                "{n:,} invalid phone number in {where}; nothing was changed",
+                "{n:,} invalid phone numbers in {where}; nothing was changed",
+                recipients.invalid_count,
+                n=recipients.invalid_count,
+                where=where,
+            ),
+            hint=tr("fix them: +CC/00CC/(CC) prefixes for numbers abroad"),
             details=invalid_details(recipients),
         )
     if not recipients.numbers:
-        raise InputError(f"no phone numbers found in {where}; nothing was changed")
+        raise InputError(tr("no phone numbers found in {where}; nothing was changed", where=where))
     return list(recipients.numbers), recipients.duplicates
 
 
@@ -129,7 +133,7 @@ def push(
 
     numbers = [entry.phone for entry in listing(console, env).entries]
     if not numbers:
-        raise InputError("the suppression list is empty; nothing was sent")
+        raise InputError(tr("the suppression list is empty; nothing was sent"))
     request = BlacklistRequest(
         phones=tuple(numbers), purpose="marketing", is_global=is_global, remark=PUSH_REMARK
     )
@@ -150,7 +154,9 @@ def leave_out(
     try:
         on_list = _among(env, job.recipients.numbers)
     except UsmsError as exc:  # a corrupt or unreadable file never blocks a send (as the history)
-        console.warn(f"the suppression list could not be read, so no number is left out: {exc}")
+        console.warn(
+            tr("the suppression list could not be read, so no number is left out: {exc}", exc=exc)
+        )
         return job, []
     if not on_list:
         return job, []
@@ -158,9 +164,15 @@ def leave_out(
         return job, []
     if len(on_list) == len(job.recipients.numbers):
         raise InputError(
-            f"all {plural(len(on_list), 'number')} are on the suppression list (they opted "
-            "out) and the template is for marketing; nothing was sent",
-            hint="--include-suppressed sends anyway; usms suppress list shows why",
+            tr_n(
+                "the {n:,} number is on the suppression list (it opted out) and the template "
+                "is for marketing; nothing was sent",
+                "all {n:,} numbers are on the suppression list (they opted out) and the "
+                "template is for marketing; nothing was sent",
+                len(on_list),
+                n=len(on_list),
+            ),
+            hint=tr("--include-suppressed sends anyway; usms suppress list shows why"),
         )
     return job.without(set(on_list)), on_list
 
@@ -192,20 +204,28 @@ def _is_marketing(
     from usms_cli.core.suppression import applies
 
     template_id = job.message.template_id
-    why = "no credentials to look it up"
+    why = tr("no credentials to look it up")
     if settings.public_key and settings.private_key and not request.offline:
         try:
             data = template_data(console, settings, template_id, request.connection.verbose)
             verdict = applies(data.get("Purpose"))
             if verdict is not None:
                 return verdict
-            why = "the answer has no Purpose"
+            why = tr("the answer has no Purpose")
         except UsmsError as exc:
             why = exc.message
     console.warn(
-        f"{plural(count, 'number')} on the suppression list; whether template {template_id} is "
-        f"for marketing could not be checked ({why}), so they are left out "
-        "(--include-suppressed sends to them)"
+        tr_n(
+            "{n:,} number on the suppression list; whether template {template} is for marketing "
+            "could not be checked ({why}), so it is left out (--include-suppressed sends to it)",
+            "{n:,} numbers on the suppression list; whether template {template} is for "
+            "marketing could not be checked ({why}), so they are left out (--include-suppressed "
+            "sends to them)",
+            count,
+            n=count,
+            template=template_id,
+            why=why,
+        )
     )
     return True
 

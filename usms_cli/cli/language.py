@@ -72,6 +72,10 @@ _CLICK_REASONS = (
         re.compile(r"(?:File|Path) '(?P<value>.*)' does not exist\.$"),
         N_("'{value}' does not exist."),
     ),
+    (
+        re.compile(r"(?:File|Path|Directory) '(?P<value>.*)' is a directory\.$"),
+        N_("'{value}' is a directory."),
+    ),
 )
 
 

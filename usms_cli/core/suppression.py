@@ -14,8 +14,9 @@ from typing import Any
 
 from usms_cli.core.codes import MARKETING
 from usms_cli.core.errors import ExitCode
+from usms_cli.i18n import N_
 
-SOURCES = {"reply": "opt-out reply", "hand": "added by hand"}
+SOURCES = {"reply": N_("opt-out reply"), "hand": N_("added by hand")}
 
 
 @dataclass(frozen=True)

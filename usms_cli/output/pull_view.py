@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 from usms_cli.output.render import receipts_json, render_receipts
 
 if TYPE_CHECKING:
@@ -31,18 +31,35 @@ def render_pull(output: Output, result: Any, max_calls: int) -> None:
         return
     render_receipts(output, result.state, waited=False, timed_out=False)
     if not output.quiet:
+        calls = tr_n("{n:,} call", "{n:,} calls", result.calls, n=result.calls)
         output.err.line(
-            f"Pulled {plural(result.pulled, 'report')} in {plural(result.calls, 'call')} "
-            "(each report is given once: they are in the send history now)."
+            tr_n(
+                "Pulled {n:,} report in {calls} (each report is given once: they are in the "
+                "send history now).",
+                "Pulled {n:,} reports in {calls} (each report is given once: they are in the "
+                "send history now).",
+                result.pulled,
+                n=result.pulled,
+                calls=calls,
+            )
         )
     if result.more_waiting:
         output.warn(
-            f"stopped after {max_calls} calls ({max_calls * 200:,} reports at most per run); "
-            "more may be waiting: run usms receipt --pull again"
+            tr(
+                "stopped after {calls} calls ({reports:,} reports at most per run); more may be "
+                "waiting: run usms receipt --pull again",
+                calls=max_calls,
+                reports=max_calls * 200,
+            )
         )
     if result.error is not None:
         output.error(
-            f"a pull failed after {plural(result.pulled, 'report')} had been received: "
-            f"{result.error}",
-            hint="the reports above are kept; run usms receipt --pull again for the rest",
+            tr_n(
+                "a pull failed after {n:,} report had been received: {error}",
+                "a pull failed after {n:,} reports had been received: {error}",
+                result.pulled,
+                n=result.pulled,
+                error=result.error,
+            ),
+            hint=tr("the reports above are kept; run usms receipt --pull again for the rest"),
         )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from usms_cli.core.pushes import printable
 from usms_cli.core.suppression import SOURCES, Suppressed, SuppressResult
-from usms_cli.core.text import plural
+from usms_cli.i18n import tr, tr_n
 from usms_cli.output.config_view import aligned
 from usms_cli.output.history_view import _when
 
@@ -39,25 +39,36 @@ def render_suppress(output: Output, result: SuppressResult) -> None:
         for number in result.changed:
             output.out.line(number)
         return
+    changed, unchanged = len(result.changed), len(result.unchanged)
     if result.action == "add":
-        line = f"Suppression list: {plural(len(result.changed), 'number')} added"
-        rest = f"{len(result.unchanged):,} already on it"
+        line = tr_n(
+            "Suppression list: {n:,} number added",
+            "Suppression list: {n:,} numbers added",
+            changed,
+            n=changed,
+        )
+        rest = tr("{n:,} already on it", n=unchanged)
     else:
-        line = f"Suppression list: {plural(len(result.changed), 'number')} removed"
-        rest = f"{len(result.unchanged):,} not on it"
+        line = tr_n(
+            "Suppression list: {n:,} number removed",
+            "Suppression list: {n:,} numbers removed",
+            changed,
+            n=changed,
+        )
+        rest = tr("{n:,} not on it", n=unchanged)
     if result.unchanged:
-        line += f" ({rest})"
-    output.out.line(line + ".")
+        line = tr("{line} ({rest})", line=line, rest=rest)
+    output.out.line(tr("{line}.", line=line))
 
 
 def why(entry: Suppressed, show_pii: bool) -> str:
     """``opt-out reply [2 characters]`` / ``opt-out reply "TD"`` / ``added by hand: note``."""
-    text = SOURCES.get(entry.source, entry.source)
+    text = tr(SOURCES[entry.source]) if entry.source in SOURCES else entry.source
     if entry.source == "reply":
         shown = (
             json.dumps(entry.detail, ensure_ascii=False)
             if show_pii
-            else f"[{len(entry.detail)} characters]"
+            else tr("[{n} characters]", n=len(entry.detail))
         )
         return f"{text} {printable(shown)}"
     return f"{text}: {printable(entry.detail)}" if entry.detail else text
@@ -80,12 +91,19 @@ def _render_list(output: Output, result: SuppressResult) -> None:
             output.out.line(entry.phone)
         return
     if not entries:
-        output.out.line("The suppression list is empty.")
+        output.out.line(tr("The suppression list is empty."))
         return
-    rows = [("Number", "Added (China)", "Why")]
+    rows = [(tr("Number"), tr("Added (China)"), tr("Why"))]
     show_pii = output.masker.show_pii
     for entry in entries:
         rows.append((output.masker.phone(entry.phone), _when(entry.added), why(entry, show_pii)))
     for index, line in enumerate(aligned(rows, 2)):
         output.out.line(line.rstrip(), "bold" if index == 0 else None)
-    output.out.line(f"{plural(len(entries), 'number')} on the suppression list.")
+    output.out.line(
+        tr_n(
+            "{n:,} number on the suppression list.",
+            "{n:,} numbers on the suppression list.",
+            len(entries),
+            n=len(entries),
+        )
+    )
