@@ -162,9 +162,9 @@ def simulate_reply(output: Output, url: str, phone: str, text: str) -> ExitCode:
     try:
         wire = normalize(phone)
     except InvalidPhone as exc:
-        raise InputError(f"NUMBER {phone!r}: {exc}") from None
+        raise InputError(tr("NUMBER {phone}: {why}", phone=repr(phone), why=exc)) from None
     if not text.strip():
-        raise InputError("TEXT is empty: give the reply, e.g. TD")
+        raise InputError(tr("TEXT is empty: give the reply, e.g. TD"))
     output.add_masks([wire])
     body = json.dumps({"phone": wire, "text": text}).encode("utf-8")
     request = urllib.request.Request(
@@ -180,22 +180,25 @@ def simulate_reply(output: Output, url: str, phone: str, text: str) -> ExitCode:
         raw = exc.read(65536)
     except (OSError, ValueError) as exc:
         raise ConfigError(
-            f"no sandbox answered at {url} ({exc})", hint="start one: usms sandbox --push-to URL"
+            tr("no sandbox answered at {url} ({why})", url=url, why=exc),
+            hint=tr("start one: usms sandbox --push-to URL"),
         ) from None
     try:
         answer_json = json.loads(raw)
         ok = bool(answer_json["ok"])
     except (ValueError, KeyError, TypeError):
-        raise ConfigError(f"{url} is not a usms sandbox (it did not answer the reply)") from None
+        raise ConfigError(
+            tr("{url} is not a usms sandbox (it did not answer the reply)", url=url)
+        ) from None
     if output.json_mode:
         output.json({**answer_json, "exit_code": 0 if ok else 4})
     elif ok:
-        output.out.line(f"Reply from {output.masker.phone(wire)} pushed.")
+        output.out.line(tr("Reply from {phone} pushed.", phone=output.masker.phone(wire)))
     if ok:
         return ExitCode.OK
     error = str(answer_json.get("error", "refused"))
     if "attempts" not in answer_json:  # refused by the sandbox: bad input or no --push-to
         raise InputError(error)
     if not output.json_mode:
-        output.error(f"the reply was not accepted by the push URL: {error}")
+        output.error(tr("the reply was not accepted by the push URL: {error}", error=error))
     return ExitCode.UNREACHABLE
