@@ -98,7 +98,7 @@ def test_a_credential_refusal_in_config_check_is_chinese(sandbox: SandboxServer)
     env = {**env_for(sandbox), "UCLOUD_PRIVATE_KEY": "not-the-right-private-key"}
     result = run_usms("--lang", "zh", "config", "check", env=env, expect=1)
     assert "私钥与公钥不匹配" in result.stderr
-    assert "请检查私钥（来自 environment UCLOUD_PRIVATE_KEY）" in result.stderr
+    assert "请检查私钥（来自 环境变量 UCLOUD_PRIVATE_KEY）" in result.stderr
     english = run_usms("config", "check", env=env, expect=1)
     assert "private key does not match the public key" in english.stderr
 

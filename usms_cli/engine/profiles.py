@@ -323,27 +323,14 @@ def load_profile(
     if requested:
         name, how = requested, requested_source
         if name not in available:
-            if available:
-                names = ", ".join(repr(n) for n in available)
-                listing = tr("profiles there: {names}", names=names)
-            elif config_entries is None and credential_entries is None:
-                listing = tr("neither file exists")
-            else:
-                listing = tr("they hold no profiles")
-            raise ConfigError(
-                tr(
-                    "profile {name} (from {source}) not found in {config} and {credential}; "
-                    "{listing}",
-                    name=repr(name),
-                    source=requested_source,
-                    config=config_file.shown,
-                    credential=credential_file.shown,
-                    listing=listing,
-                ),
-                hint=tr(
-                    "pick one of those with --profile NAME or UCLOUD_PROFILE, or create it "
-                    "with UCloud's CLI (ucloud config add)"
-                ),
+            _not_found(
+                name,
+                requested_source,
+                config_file,
+                credential_file,
+                available,
+                config_entries,
+                credential_entries,
             )
     else:
         active = next((entry for entry in configs if entry.get("active") is True), None)
@@ -379,6 +366,39 @@ def load_profile(
         sources=sources,
         available=available,
         warnings=tuple(warnings),
+    )
+
+
+def _not_found(
+    name: str,
+    requested_source: str,
+    config_file: ProfileFile,
+    credential_file: ProfileFile,
+    available: Sequence[str],
+    config_entries: list[dict[str, Any]] | None,
+    credential_entries: list[dict[str, Any]] | None,
+) -> None:
+    """The error for a requested profile that neither file holds."""
+    if available:
+        names = ", ".join(repr(n) for n in available)
+        listing = tr("profiles there: {names}", names=names)
+    elif config_entries is None and credential_entries is None:
+        listing = tr("neither file exists")
+    else:
+        listing = tr("they hold no profiles")
+    raise ConfigError(
+        tr(
+            "profile {name} (from {source}) not found in {config} and {credential}; {listing}",
+            name=repr(name),
+            source=requested_source,
+            config=config_file.shown,
+            credential=credential_file.shown,
+            listing=listing,
+        ),
+        hint=tr(
+            "pick one of those with --profile NAME or UCLOUD_PROFILE, or create it "
+            "with UCloud's CLI (ucloud config add)"
+        ),
     )
 
 
