@@ -110,6 +110,11 @@ def main() -> None:
             [*usms, "send", "-q", "--again", "-p", "123456", "13800000000"],
             send_env,
         ),
+        # issue 11's measure, written before the send history existed (issue 14)
+        "send, history off": (
+            [*usms, "send", "-q", "-p", "123456", "13800000000"],
+            {**send_env, "USMS_HISTORY": "off"},
+        ),
     }
     if sdk_available(python):
         cases["SDK send script"] = ([python, "-c", SDK_SCRIPT], send_env)
@@ -142,6 +147,7 @@ def main() -> None:
         ("usms --help", median["usms --help"] / base, 2.0, "import typer"),
         ("--help (zh)", median["usms --help (zh)"] / base, 2.0, "import typer"),
         ("send (sandbox)", median["send (sandbox)"] / both, 1.15, "import typer, requests"),
+        ("send, no history", median["send, history off"] / both, 1.15, "import typer, requests"),
     ]
     for name, ratio, goal, against in goals:
         verdict = "ok" if ratio <= goal else "MISSED"
