@@ -172,3 +172,10 @@ def test_english_is_the_default_and_needs_no_catalog() -> None:
     i18n.set_language("en")
     assert i18n.tr("Options") == "Options"
     assert i18n.tr_n("{n} number", "{n} numbers", 2, n=2) == "2 numbers"
+
+
+def test_tab_completion_ignores_the_language_setting() -> None:
+    """Completion is not a run: it reads no profile and a bad USMS_LANG does not break it."""
+    env = {"_USMS_COMPLETE": "complete_bash", "COMP_WORDS": "usms s", "COMP_CWORD": "1"}
+    result = run_usms(env={**env, "USMS_LANG": "fr"})
+    assert "send" in result.stdout.split()

@@ -122,3 +122,69 @@ def from_locale(environ: Mapping[str, str]) -> str:
         if value:
             return "zh" if parse_language(value) == "zh" else "en"
     return "en"
+
+
+class LanguageError(Exception):
+    """A ``--lang`` or ``USMS_LANG`` that is neither zh nor en."""
+
+
+def choose(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """This run's language and the arguments without ``--lang``."""
+    value, rest = lang_argument(argv)
+    if value is not None:
+        chosen = _setting(value)
+        if chosen is None:
+            raise LanguageError(f"--lang takes zh or en, not {value!r}")
+        return chosen, rest
+    setting = environ.get("USMS_LANG", "").strip()
+    if setting:
+        chosen = _setting(setting)
+        if chosen is None:
+            raise LanguageError(f"USMS_LANG={setting!r} is neither zh nor en")
+        return chosen, rest
+    profile = profile_language(rest, environ)
+    return profile or from_locale(environ), rest
+
+
+def _setting(value: str) -> str | None:
+    """zh or en (``zh-CN``, ``zh_CN.UTF-8``, ``en_US`` too); a locale's ``C`` is not a language."""
+    return None if value.strip().lower() in ("c", "posix") else parse_language(value)
+
+
+def profile_language(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """The ``language`` of the UCloud profile this run uses, if it names zh or en. Anything
+    wrong with the file is left to the command that reads the profile for real."""
+    path = environ.get("UCLOUD_SHARED_CONFIG_FILE") or str(Path.home() / ".ucloud/config.json")
+    try:
+        with open(Path(path).expanduser(), "rb") as file:
+            data = file.read(1024 * 1024)
+    except OSError:
+        return None
+    import json  # only when there is a profile file
+
+    try:
+        entries = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(entries, list):
+        return None
+    wanted = _profile_argument(argv) or environ.get("UCLOUD_PROFILE")
+    entries = [e for e in entries if isinstance(e, dict)]
+    if wanted:
+        entry = next((e for e in entries if e.get("profile") == wanted), None)
+    else:
+        entry = next((e for e in entries if e.get("active") is True), None)
+        entry = entry or next((e for e in entries if e.get("profile") == "default"), None)
+    value = entry.get("language") if entry else None
+    return parse_language(value) if isinstance(value, str) else None
+
+
+def _profile_argument(argv: Sequence[str]) -> str | None:
+    for i, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--profile" and i + 1 < len(argv):
+            return argv[i + 1]
+        if word.startswith("--profile="):
+            return word.split("=", 1)[1]
+    return None

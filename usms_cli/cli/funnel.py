@@ -139,14 +139,17 @@ def _json_wanted(argv: Sequence[str]) -> bool:
 
 
 def _set_language(argv: list[str]) -> list[str]:
-    """Choose this run's language (``cli.language``) and return argv without ``--lang``.
+    """Choose this run's language (``i18n.choose``) and return argv without ``--lang``.
     ``--json`` runs are English throughout: the object a script reads is the same in any
-    language, and so is what comes with it on stderr."""
+    language, and so is what comes with it on stderr. TAB completion is not a run: it
+    completes in English and reads no profile (start-up)."""
     import os
 
-    from usms_cli.cli.language import LanguageError, choose
-    from usms_cli.i18n import set_language
+    from usms_cli.i18n import LanguageError, choose, set_language
 
+    if os.environ.get("_USMS_COMPLETE"):
+        set_language("en")
+        return argv
     try:
         chosen, rest = choose(argv, os.environ)
     except LanguageError as exc:

@@ -1,8 +1,6 @@
-"""The language of a run, chosen before Click parses anything, and Click's own words in it.
-
-Order: ``--lang zh|en`` anywhere on the command line (before ``--``), then ``USMS_LANG``, then
-a ``language`` key in the UCloud profile in use (``--profile``, ``UCLOUD_PROFILE``, the active
-one), then ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` (``zh_*`` is Chinese); English otherwise.
+"""Click's own words in Chinese: help texts, headings, usage errors, wrapping by columns.
+Imported only by Chinese runs; the language itself is chosen by ``usms_cli.i18n.choose``
+(re-exported here), before Click parses anything.
 
 Help texts stay English literals in the source; in Chinese they are replaced, just before Click
 formats them, by their translations (``translate_tree``). The catalog keys are the exact texts
@@ -10,16 +8,16 @@ Click holds, which ``scripts/i18n.py`` collects from the built command tree.
 """
 
 import contextlib
-import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from typer import _click as click
 from typer._click._textwrap import TextWrapper as ClickTextWrapper
 
-from usms_cli.i18n import N_, from_locale, lang_argument, parse_language, tr
+from usms_cli.i18n import N_, LanguageError, choose, profile_language, tr
+
+__all__ = ["LanguageError", "choose", "profile_language", "translate_tree"]
 
 # Click's words that reach a person: headings, the usage prefix, the help option, errors.
 CLICK_WORDS = (
@@ -92,66 +90,6 @@ def _extra(match: re.Match[str]) -> str:
     if match.group(3):
         return tr(_EXTRA_WORDS["required"])
     return tr(_EXTRA_WORDS[match.group(1)], value=match.group(2))
-
-
-class LanguageError(Exception):
-    """A ``--lang`` or ``USMS_LANG`` that is neither zh nor en."""
-
-
-def choose(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, list[str]]:
-    """This run's language and the arguments without ``--lang``."""
-    value, rest = lang_argument(argv)
-    if value is not None:
-        chosen = _setting(value)
-        if chosen is None:
-            raise LanguageError(f"--lang takes zh or en, not {value!r}")
-        return chosen, rest
-    setting = environ.get("USMS_LANG", "").strip()
-    if setting:
-        chosen = _setting(setting)
-        if chosen is None:
-            raise LanguageError(f"USMS_LANG={setting!r} is neither zh nor en")
-        return chosen, rest
-    profile = profile_language(rest, environ)
-    return profile or from_locale(environ), rest
-
-
-def _setting(value: str) -> str | None:
-    """zh or en (``zh-CN``, ``zh_CN.UTF-8``, ``en_US`` too); a locale's ``C`` is not a language."""
-    return None if value.strip().lower() in ("c", "posix") else parse_language(value)
-
-
-def profile_language(argv: Sequence[str], environ: Mapping[str, str]) -> str | None:
-    """The ``language`` of the UCloud profile this run uses, if it names zh or en. Anything
-    wrong with the file is left to the command that reads the profile for real."""
-    path = environ.get("UCLOUD_SHARED_CONFIG_FILE") or str(Path.home() / ".ucloud/config.json")
-    try:
-        with open(Path(path).expanduser(), "rb") as file:
-            entries = json.loads(file.read(1024 * 1024))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(entries, list):
-        return None
-    wanted = _profile_argument(argv) or environ.get("UCLOUD_PROFILE")
-    entries = [e for e in entries if isinstance(e, dict)]
-    if wanted:
-        entry = next((e for e in entries if e.get("profile") == wanted), None)
-    else:
-        entry = next((e for e in entries if e.get("active") is True), None)
-        entry = entry or next((e for e in entries if e.get("profile") == "default"), None)
-    value = entry.get("language") if entry else None
-    return parse_language(value) if isinstance(value, str) else None
-
-
-def _profile_argument(argv: Sequence[str]) -> str | None:
-    for i, word in enumerate(argv):
-        if word == "--":
-            break
-        if word == "--profile" and i + 1 < len(argv):
-            return argv[i + 1]
-        if word.startswith("--profile="):
-            return word.split("=", 1)[1]
-    return None
 
 
 # ---- Click in Chinese --------------------------------------------------------------------
