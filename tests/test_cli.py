@@ -45,6 +45,32 @@ def test_tab_completion_offers_commands() -> None:
     assert set(result.stdout.split()) >= {"send", "sandbox", "signature"}
 
 
+_WHOLE_APP = "from usms_cli.cli import app; app(prog_name='usms')"
+
+
+@pytest.mark.parametrize("line", ["usms ", "usms s", "usms sig", "usms --", "usms --l"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completing_a_command_name_offers_what_the_whole_app_offers(shell: str, line: str) -> None:
+    """Completing the command name registers only names and short help (start-up); what the
+    shell shows must be what the fully built app would show, help texts and order included."""
+    import os
+
+    if shell == "bash":
+        env = {"COMP_WORDS": line, "COMP_CWORD": "1"}
+    else:
+        env = {"_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
+    env = {**os.environ, **env, "_USMS_COMPLETE": f"complete_{shell}"}
+    fast = subprocess.run(
+        [sys.executable, "-m", "usms_cli"], capture_output=True, text=True, env=env, check=False
+    )
+    whole = subprocess.run(
+        [sys.executable, "-c", _WHOLE_APP], capture_output=True, text=True, env=env, check=False
+    )
+    assert fast.returncode == whole.returncode == 0, fast.stderr + whole.stderr
+    assert fast.stdout == whole.stdout
+    assert fast.stdout.strip()
+
+
 def test_python_dash_m_runs_the_same_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "usms_cli", "--version"], capture_output=True, text=True, check=False
