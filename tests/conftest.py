@@ -32,12 +32,27 @@ PRIVATE_KEY = "TEST-PRIVATE-KEY-5ec7e7a1b2c3d4"  # scanned for in every output
 
 ALL_OUTPUTS: list[str] = []
 
-# The language the CLI runs in: English, or with USMS_TEST_LANG=zh, Chinese for the tests whose
-# messages are written with say() (tests/test_i18n.py lists them; .ci/run runs them both ways).
+# The language the CLI runs in: English, or with USMS_TEST_LANG=zh (.ci/run's second pass of the
+# whole suite) Chinese. Its output then reaches the checks as tests.heard.Heard text, so that
+# `"nothing was sent" in result.stderr` checks the Chinese message; say() gives a message in
+# TEST_LANG where a check compares whole lines.
 TEST_LANG = os.environ.get("USMS_TEST_LANG", "en")
 
 
-def say(message: str, **fields: Any) -> str:
+_chosen_inside = False  # the running test chooses its languages itself (languages_inside)
+
+
+def heard(text: str) -> str:
+    """CLI output as the checks read it: in a Chinese pass, English needles are looked up in
+    the catalog (``tests.heard``)."""
+    if TEST_LANG == "en" or _chosen_inside:
+        return text
+    from tests.heard import Heard
+
+    return Heard(text)
+
+
+def say(message: str, /, **fields: Any) -> str:
     """``message`` as the CLI says it in TEST_LANG (``usms_cli.i18n.tr``)."""
     from usms_cli import i18n
 
@@ -49,12 +64,47 @@ def say(message: str, **fields: Any) -> str:
         i18n.set_language(before)
 
 
+def say_n(singular: str, plural: str, count: int, /, **fields: Any) -> str:
+    """``say`` for a message with a plural (``usms_cli.i18n.tr_n``)."""
+    from usms_cli import i18n
+
+    before = i18n.language()
+    i18n.set_language(TEST_LANG)
+    try:
+        return i18n.tr_n(singular, plural, count, **fields)
+    finally:
+        i18n.set_language(before)
+
+
+def error_prefix() -> tuple[str, ...]:
+    """How an error line begins: ``usms: error:``, and in TEST_LANG (``--json`` runs, and what
+    they write on stderr, are English in either language)."""
+    said = say("{prog}: error: {message}", prog="usms", message="").rstrip()
+    return tuple(dict.fromkeys(("usms: error:", said)))
+
+
+def warning_prefix() -> tuple[str, ...]:
+    """How a warning line begins, in English and in TEST_LANG (see ``error_prefix``)."""
+    said = say("{prog}: warning: {message}", prog="usms", message="").rstrip()
+    return tuple(dict.fromkeys(("usms: warning:", said)))
+
+
+def one_error(stderr: str, message: str) -> bool:
+    """Whether ``stderr`` is exactly one error line saying ``message`` (in English, byte for
+    byte; in Chinese, the translated message: ``tests.heard``)."""
+    if TEST_LANG == "en":
+        return stderr == f"usms: error: {message}\n"
+    return stderr.count("\n") == 1 and stderr.startswith(error_prefix()) and message in stderr
+
+
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 CA_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+def isolated(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, request: pytest.FixtureRequest
+) -> Iterator[None]:
     """No real credentials, no ./.env from the developer's tree, no real home, no retry waits."""
     for name in list(os.environ):
         if name.startswith(("UCLOUD_", "USMS_")) or name in {"NO_COLOR", "GITHUB_ACTIONS"}:
@@ -76,11 +126,15 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
-    if TEST_LANG != "en":
+    global _chosen_inside
+    _chosen_inside = request.node.get_closest_marker("languages_inside") is not None
+    if TEST_LANG != "en" and not _chosen_inside:
         monkeypatch.setenv("USMS_LANG", TEST_LANG)
     from usms_cli import i18n
 
     i18n.set_language("en")  # a library call after a Chinese run speaks English again
+    yield
+    _chosen_inside = False
 
 
 # ---- running the CLI ----------------------------------------------------------------------
@@ -111,7 +165,7 @@ def run_usms(
     result = runner.invoke(app, list(args), input=input, env=env, prog_name="usms")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
-    out = Result(result.exit_code, result.stdout, result.stderr)
+    out = Result(result.exit_code, heard(result.stdout), heard(result.stderr))
     ALL_OUTPUTS.extend([out.stdout, out.stderr])
     if expect is not None and out.exit_code != expect:
         pytest.fail(

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug import Response
 
-from tests.conftest import creds
+from tests.conftest import creds, say, say_n
 from tests.conftest import run_unchecked as run_usms  # these tests check exit codes themselves
 from tests.servers.fake_usms import FakeUSMS, api
 from usms_cli.sandbox import (
@@ -75,7 +75,8 @@ def test_the_blacklist_parameter_is_base64_json_of_the_documented_entries(
         env=fake_env(fake),
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "Blacklist: 3 numbers added.\n"
+    added = say_n("Blacklist: {n:,} number added", "Blacklist: {n:,} numbers added", 3, n=3)
+    assert result.stdout == added + say(".") + "\n"
     [form] = fake.requests
     assert (form["Action"], form["IsGlobal"], form["ProjectId"]) == (
         "BatchCreateUSMSBlacklistPhone",

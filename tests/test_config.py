@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, closed_port, run_usms
+from tests.conftest import (
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    closed_port,
+    run_usms,
+    say,
+    warning_prefix,
+)
 from usms_cli.app.common import emit_warnings
 from usms_cli.app.config import interpret_check
 from usms_cli.core.errors import ConfigError, ExitCode
@@ -380,10 +387,12 @@ def test_a_world_readable_credential_file_is_warned_about_once() -> None:
         mode=0o644,
     )
     result = run_usms("config", "show")
-    assert warnings_in(result.stderr) == [
-        "usms: warning: ~/.ucloud/credential.json is readable by other users (mode 0644) and "
-        "holds a private key; run: chmod 600 ~/.ucloud/credential.json"
-    ]
+    (warning,) = warnings_in(result.stderr)
+    assert warning.startswith(warning_prefix())
+    assert (
+        "~/.ucloud/credential.json is readable by other users (mode 0644) and holds a private "
+        "key; run: chmod 600 ~/.ucloud/credential.json"
+    ) in warning
     credential_path.chmod(0o600)
     assert warnings_in(run_usms("config", "show").stderr) == []
 
@@ -393,10 +402,10 @@ def test_a_world_readable_dotenv_with_a_private_key_is_warned_about() -> None:
     dotenv.write_text(f"UCLOUD_PRIVATE_KEY={PRIVATE_KEY}\n", encoding="utf-8")
     dotenv.chmod(0o640)
     result = run_usms("config", "show")
-    assert warnings_in(result.stderr) == [
-        "usms: warning: ./.env is readable by other users (mode 0640) and holds a private key; "
-        "run: chmod 600 ./.env"
-    ]
+    (warning,) = warnings_in(result.stderr)
+    assert warning.startswith(warning_prefix())
+    said = "./.env is readable by other users (mode 0640) and holds a private key; run: chmod 600"
+    assert said in warning and warning.endswith("./.env")
     dotenv.chmod(0o600)
     assert warnings_in(run_usms("config", "show").stderr) == []
     dotenv.write_text("USMS_TEMPLATE_ID=UTA1\n", encoding="utf-8")  # no key: no warning
@@ -426,10 +435,11 @@ def test_config_show_masks_secrets_and_prints_sources() -> None:
     assert PRIVATE_KEY not in result.stdout + result.stderr
     assert PUBLIC_KEY not in result.stdout  # shortened
     lines = {line.split("  ")[0]: line for line in result.stdout.splitlines()}
-    assert "<set, hidden>" in lines["private key"]
-    assert "environment UCLOUD_PRIVATE_KEY" in lines["private key"]
-    assert "profile 'prod' (~/.ucloud/credential.json)" in lines["public key"]
-    assert "active in ~/.ucloud/config.json" in lines["profile"]
+    private, public, profile = (lines[say(row)] for row in ("private key", "public key", "profile"))
+    assert "<set, hidden>" in private
+    assert "environment UCLOUD_PRIVATE_KEY" in private
+    assert "profile 'prod' (~/.ucloud/credential.json)" in public
+    assert "active in ~/.ucloud/config.json" in profile
     assert "Profiles in the files: default, prod" in result.stdout
 
 
@@ -443,8 +453,12 @@ def test_config_check_with_good_keys_from_a_profile(sandbox: SandboxServer) -> N
     )
     result = run_usms("config", "check", "--base-url", sandbox.base_url)
     assert result.stdout.startswith(
-        "The keys, the project and the endpoint work: GetUSMSSendReceipt was answered with "
-        "RetCode 0."
+        say(
+            "The keys, the project and the endpoint work: {action} was answered with "
+            "RetCode {code}.",
+            action="GetUSMSSendReceipt",
+            code=0,
+        )
     )
     assert "profile 'default' (~/.ucloud/credential.json)" in result.stdout
     assert sandbox.request_counts == {"GetUSMSSendReceipt": 1}

@@ -30,6 +30,7 @@ from tests.conftest import (
     child_env,
     closed_port,
     creds,
+    error_prefix,
     run_usms,
 )
 from tests.servers.raw import RawServer, verifying
@@ -275,7 +276,7 @@ def test_refused_base_urls_exit_2_without_opening_a_socket(
     assert elapsed < 2.0
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
-    assert message.startswith("usms: error:"), message
+    assert message.startswith(error_prefix()), message
     assert "base URL" in message or "refusing plain http://" in message, message
     assert len(message.splitlines()) <= 3, message
 

@@ -31,6 +31,7 @@ from tests.conftest import (
     Result,
     closed_port,
     creds,
+    error_prefix,
     run_usms,
     usms_send,
 )
@@ -70,7 +71,7 @@ def assert_plain_stderr(result: Result, *, errors: int | None = 1) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     for line in lines:
         assert line.startswith(("usms: ", "  ")), f"stray stderr line: {line!r}"
-    found = [line for line in lines if line.startswith("usms: error:")]
+    found = [line for line in lines if line.startswith(error_prefix())]
     if errors is None:
         assert found, result.stderr
     else:
@@ -231,8 +232,7 @@ def test_accepted_without_a_session_no_says_so(body: dict[str, object]) -> None:
     assert item["status"] == "accepted" and item["SessionNo"] is None
     assert payload["session_nos"] == []
     said = human.stdout + human.stderr
-    pattern = r"(?i)\b(no|without|missing)\b[^\n]*SessionNo|SessionNo[^\n]*\b(missing|absent)\b"
-    assert re.search(pattern, said), said
+    assert "was accepted, but the API gave no usable SessionNo" in said, said
     quiet, _ = run_case(constant(usms_json(body)), "-q")
     assert quiet.exit_code == 0
     assert "SessionNo" in quiet.stderr, "-q printed nothing at all, and no warning"
@@ -410,7 +410,7 @@ def test_connection_refused_is_unreachable_and_retried_a_bounded_number_of_times
     url = f"http://127.0.0.1:{closed_port()}/"
     result = send_to(url, expect=4)
     assert_plain_stderr(result)
-    assert re.search(r"not sent|nothing was sent", result.stderr)
+    assert "not sent" in result.stderr or "nothing was sent" in result.stderr
     assert "connection refused" in result.stderr
     machine = send_to(url, "--json", expect=4)
     payload = assert_one_json(machine)

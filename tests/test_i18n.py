@@ -17,13 +17,6 @@ from usms_cli.cli.language import LanguageError, choose
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Test files whose message checks are written with conftest.say(): .ci/run runs them a second
-# time with USMS_TEST_LANG=zh, so each of those checks holds in both languages.
-BOTH_LANGUAGES = [
-    "tests/test_i18n.py",
-    "tests/test_messages_both.py",
-]
-
 
 def _script() -> Any:
     spec = importlib.util.spec_from_file_location("i18n_script", ROOT / "scripts" / "i18n.py")

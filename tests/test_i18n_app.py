@@ -28,6 +28,9 @@ from tests.conftest import (
 )
 from usms_cli.sandbox import SandboxConfig, SandboxServer, start_sandbox
 
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
+
 SESSION = "5a3c9e1b-7d42-4f7e-9c1a-2b8d4e6f0a13"
 LATE_EVENING = "2026-11-24T22:00:00+08:00"  # outside the 08:00-20:00 marketing hours
 

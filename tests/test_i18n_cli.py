@@ -12,8 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import child_env, run_unchecked, run_usms
 from usms_cli.sandbox import DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY
+
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
 
 USMS = [sys.executable, "-m", "usms_cli"]
 

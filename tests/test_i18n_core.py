@@ -7,12 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import TWO_VARS, env_for, run_unchecked, run_usms
 from usms_cli import i18n
 from usms_cli.core.codes import HINTS, hint_for, status_text
 from usms_cli.core.errors import EXIT_MEANINGS
 from usms_cli.core.review import shown_lookup
 from usms_cli.sandbox import SandboxServer
+
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
 
 
 def zh(message: str, **fields: Any) -> str:

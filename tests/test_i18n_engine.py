@@ -16,6 +16,9 @@ from usms_cli.engine import inputs
 from usms_cli.engine.phrases import Phrase
 from usms_cli.i18n import N_
 
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ZH = {"USMS_LANG": "zh"}
 

@@ -16,6 +16,9 @@ from tests.conftest import run_usms
 from usms_cli import i18n
 from usms_cli.cli import app
 
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 COMMANDS = (
     "send",

@@ -20,6 +20,9 @@ from tests.conftest import FAILING_NUMBER, child_env, env_for, run_usms
 from usms_cli.core.text import width
 from usms_cli.sandbox.server import SandboxServer
 
+# Each test names its language (--lang, USMS_LANG): the Chinese pass leaves it alone.
+pytestmark = pytest.mark.languages_inside
+
 PHONES = ["13800000001", "13800000002", FAILING_NUMBER]
 HEADERS = ["手机号", "结果", "代码", "说明", "时间", "计费条数"]
 CJK = re.compile(r"[\u4e00-\u9fff]")

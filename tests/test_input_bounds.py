@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import creds
+from tests.conftest import creds, heard
 from tests.conftest import run_unchecked as run_usms  # these tests check exit codes themselves
 from usms_cli.core import csvbatch
 from usms_cli.core.errors import InputError
@@ -52,7 +52,7 @@ def run(
     limit.start()
     try:
         with proc.stderr:
-            err = proc.stderr.read().decode("utf-8", "replace")  # ends with the process
+            err = heard(proc.stderr.read().decode("utf-8", "replace"))  # ends with the process
     finally:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import creds
+from tests.conftest import creds, heard
 from tests.conftest import run_unchecked as run_usms  # these tests check exit codes themselves
 from tests.servers.fake_usms import FakeUSMS, accept
 from usms_cli.core.api import Message
@@ -76,7 +76,7 @@ def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[int, str, 
         proc.kill()
         proc.communicate()
         raise
-    return proc.returncode, out, err
+    return proc.returncode, heard(out), heard(err)
 
 
 def wait_for_requests(server: SandboxServer, count: int, limit: float = 15.0) -> None:

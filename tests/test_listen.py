@@ -24,6 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import heard
 from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 from usms_cli.app.listen import BackgroundListener, ListenConfig
 from usms_cli.core.privacy import Masker
@@ -518,7 +519,7 @@ def test_a_signal_while_serving_stops_cleanly_with_every_answered_push_in_the_fi
     recorded = {e["SessionNo"] for e in events}
     assert set(answered) <= recorded
     assert len(events) == len(recorded)
-    assert "stopped;" in err and "Traceback" not in err
+    assert "stopped;" in heard(err) and "Traceback" not in err
 
 
 # --------------------------------------------------------------------------------------------

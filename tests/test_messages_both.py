@@ -1,5 +1,5 @@
 """The messages a new user meets first, checked in the language under test: English by
-default, Chinese when .ci/run sets USMS_TEST_LANG=zh (tests/test_i18n.py BOTH_LANGUAGES).
+default, Chinese when .ci/run sets USMS_TEST_LANG=zh for its second pass of the suite.
 Each check is written with say(), so it holds in both."""
 
 from __future__ import annotations

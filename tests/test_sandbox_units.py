@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import one_error
 from tests.conftest import run_unchecked as run_usms  # they check exit codes themselves
 from usms_cli.core.signing import signed_params
 from usms_cli.sandbox import (
@@ -153,7 +154,7 @@ def test_bad_sandbox_options_exit_2_with_one_sentence(args: list[str], message: 
     result = run_usms("sandbox", "--port", "0", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == f"usms: error: {message}\n"
+    assert one_error(result.stderr, message), result.stderr
 
 
 def test_a_bad_toml_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
@@ -161,9 +162,8 @@ def test_a_bad_toml_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
     path.write_text('[[template]]\nid = "UTA"\n', encoding="utf-8")
     result = run_usms("sandbox", "--port", "0", "--config", str(path))
     assert result.exit_code == 2
-    assert result.stderr == (
-        f"usms: error: sandbox config: {path}: [[template]] #1: missing required key 'text'\n"
-    )
+    said = f"sandbox config: {path}: [[template]] #1: missing required key 'text'"
+    assert one_error(result.stderr, said), result.stderr
 
 
 # ---- independence -------------------------------------------------------------------------

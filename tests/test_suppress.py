@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROMO, env_for, run_unchecked, run_usms
+from tests.conftest import PROMO, env_for, heard, run_unchecked, run_usms
 from tests.test_listen import Captured, post, reply_push
 from usms_cli.app.listen import BackgroundListener, ListenConfig
 from usms_cli.app.suppress import ListenHooks
@@ -252,8 +252,8 @@ def test_the_listen_command_wires_the_hooks_and_reads_usms_opt_out_words(
     monkeypatch.setenv("USMS_OPT_OUT_WORDS", "STOPPLZ,停")
     proc, url = _start_process(tmp_path / "events.jsonl", "-q")
     assert proc.stderr is not None
-    banner = ""  # read it all here: communicate() does not see what readline() buffered
-    while "stops it" not in banner and proc.poll() is None:
+    banner = heard("")  # read it all here: communicate() does not see what readline() buffered
+    while "Ctrl-C or SIGTERM stops it." not in banner and proc.poll() is None:
         banner += proc.stderr.readline()
     try:
         assert post(url, reply_push("TD", phone="13900004444"))[0] == 200  # not in the list now

@@ -94,7 +94,8 @@ def test_create_human_and_json_output(sandbox: SandboxServer) -> None:
         env=env,
     )
     assert human.exit_code == 0
-    assert human.stdout.startswith("Created template UTS") and "under review" in human.stdout
+    assert "Created template UTS" in human.stdout.splitlines()[0]
+    assert "under review" in human.stdout
     assert "usms template wait" in human.stderr
     as_json = run_usms(
         "template",
