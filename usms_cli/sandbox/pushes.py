@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from usms_cli.i18n import tr, tr_n
+
 RETRIES = 3  # UCloud: "retries every 1 s, 3 times, then gives up"
 RETRY_DELAY = 1.0
 BATCH = 100  # reports per POST (about 25 KiB; usms listen accepts 64 KiB)
@@ -96,14 +98,14 @@ class Pusher:
         except urllib.error.HTTPError as exc:
             return f"HTTP {exc.code}"
         except (OSError, ValueError) as exc:
-            return f"no answer ({exc})"
+            return tr("no answer ({problem})", problem=exc)
         try:
             document = json.loads(raw)
         except ValueError:
-            return "the answer is not JSON"
+            return tr("the answer is not JSON")
         if isinstance(document, dict) and document.get("code") == 0:
             return ""
-        return f"answered {raw[:80].decode('utf-8', 'replace')}"
+        return tr("answered {text}", text=raw[:80].decode("utf-8", "replace"))
 
     def _count(self, outcome: PushOutcome, items: int) -> None:
         if outcome.ok:
@@ -111,8 +113,15 @@ class Pusher:
         else:
             self.dropped += items
             self.log(
-                f"push of {items} item(s) to {self.url} dropped after {outcome.attempts} "
-                f"attempts: {outcome.error}"
+                tr_n(
+                    "push of {n} item to {url} dropped after {attempts} attempts: {error}",
+                    "push of {n} items to {url} dropped after {attempts} attempts: {error}",
+                    items,
+                    n=items,
+                    url=self.url,
+                    attempts=outcome.attempts,
+                    error=outcome.error,
+                )
             )
 
     def _take_ready(self) -> list[dict[str, Any]] | None:
