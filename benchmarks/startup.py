@@ -4,9 +4,10 @@ Usage: python benchmarks/startup.py [--runs 15] [--python PATH]
 
 Runs every case alternately (round-robin) ``--runs`` times and prints medians and ratios:
 `usms --help` and one TAB completion in English and in Chinese (``USMS_LANG=zh``: the
-catalog is read), `usms --version`, `usms send --dry-run` of one number, one
-real send to a local sandbox, a bare `import typer`, and (when ucloud-sdk-python3 is installed)
-a minimal official-SDK script doing the same send. ``--python`` times another virtual
+catalog is read), `usms --version`, `usms send --dry-run` of one number, one real send to a
+local sandbox, a bare `import typer`, the floor of a send (a script importing Typer and
+requests that signs and posts the same request), and (when ucloud-sdk-python3 is installed) a
+minimal official-SDK script doing the same send. ``--python`` times another virtual
 environment's interpreter (e.g. one with a different Typer) against its own baseline.
 """
 
@@ -34,6 +35,23 @@ resp = client.send_usms_message({
     "SigContent": os.environ["USMS_SIG_CONTENT"], "TemplateParams": ["123456"],
 })
 print(resp["SessionNo"])
+"""
+
+# The floor of a send: Typer and requests imported, the same request signed and posted, nothing
+# else. What a send costs beyond it is usms's own work.
+FLOOR_SCRIPT = """
+import hashlib, os, typer, requests
+params = {
+    "Action": "SendUSMSMessage", "ProjectId": "org-sandbox",
+    "PublicKey": os.environ["UCLOUD_PUBLIC_KEY"], "PhoneNumbers.0": "13800000000",
+    "TemplateId": os.environ["USMS_TEMPLATE_ID"], "SigContent": os.environ["USMS_SIG_CONTENT"],
+    "TemplateParams.0": "123456",
+}
+text = "".join(k + str(params[k]) for k in sorted(params)) + os.environ["UCLOUD_PRIVATE_KEY"]
+params["Signature"] = hashlib.sha1(text.encode()).hexdigest()
+answer = requests.post(os.environ["UCLOUD_API_BASE_URL"], json=params, timeout=10).json()
+assert answer["RetCode"] == 0, answer
+print(answer["SessionNo"])
 """
 
 
@@ -116,6 +134,7 @@ def main() -> None:
             {**send_env, "USMS_HISTORY": "off"},
         ),
     }
+    cases["bare requests.post"] = ([python, "-c", FLOOR_SCRIPT], send_env)
     if sdk_available(python):
         cases["SDK send script"] = ([python, "-c", SDK_SCRIPT], send_env)
     times: dict[str, list[float]] = {name: [] for name in cases}
@@ -152,6 +171,10 @@ def main() -> None:
     for name, ratio, goal, against in goals:
         verdict = "ok" if ratio <= goal else "MISSED"
         print(f"goal: {name:<15} {ratio:5.2f}x {against:<22} (<= {goal}) {verdict}")
+    floor = median["bare requests.post"] / both
+    print(
+        f"      the floor (typer + requests + one signed post): {floor:.2f}x import typer, requests"
+    )
     if "SDK send script" in median:
         ratio = median["send (sandbox)"] / median["SDK send script"]
         print(f"      send vs the official SDK's script: {ratio:.2f}x")
