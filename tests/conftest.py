@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,41 +52,46 @@ def heard(text: str) -> str:
     return Heard(text)
 
 
-def say(message: str, /, **fields: Any) -> str:
-    """``message`` as the CLI says it in TEST_LANG (``usms_cli.i18n.tr``)."""
+def _in_test_language(speak: Callable[[], str]) -> str:
     from usms_cli import i18n
 
     before = i18n.language()
     i18n.set_language(TEST_LANG)
     try:
-        return i18n.tr(message, **fields)
+        return speak()
     finally:
         i18n.set_language(before)
+
+
+def say(message: str, /, **fields: Any) -> str:
+    """``message`` as the CLI says it in TEST_LANG (``usms_cli.i18n.tr``)."""
+    from usms_cli.i18n import tr
+
+    return _in_test_language(lambda: tr(message, **fields))
 
 
 def say_n(singular: str, plural: str, count: int, /, **fields: Any) -> str:
     """``say`` for a message with a plural (``usms_cli.i18n.tr_n``)."""
-    from usms_cli import i18n
+    from usms_cli.i18n import tr_n
 
-    before = i18n.language()
-    i18n.set_language(TEST_LANG)
-    try:
-        return i18n.tr_n(singular, plural, count, **fields)
-    finally:
-        i18n.set_language(before)
+    return _in_test_language(lambda: tr_n(singular, plural, count, **fields))
+
+
+def _line_start(message: str) -> tuple[str, ...]:
+    """How a ``{prog}: …: {message}`` line begins, in English and in TEST_LANG: ``--json``
+    runs, and what they write on stderr, are English in either language."""
+    english = message.format(prog="usms", message="").rstrip()
+    return tuple(dict.fromkeys((english, say(message, prog="usms", message="").rstrip())))
 
 
 def error_prefix() -> tuple[str, ...]:
-    """How an error line begins: ``usms: error:``, and in TEST_LANG (``--json`` runs, and what
-    they write on stderr, are English in either language)."""
-    said = say("{prog}: error: {message}", prog="usms", message="").rstrip()
-    return tuple(dict.fromkeys(("usms: error:", said)))
+    """How an error line begins (``usms: error:``; see ``_line_start``)."""
+    return _line_start("{prog}: error: {message}")
 
 
 def warning_prefix() -> tuple[str, ...]:
-    """How a warning line begins, in English and in TEST_LANG (see ``error_prefix``)."""
-    said = say("{prog}: warning: {message}", prog="usms", message="").rstrip()
-    return tuple(dict.fromkeys(("usms: warning:", said)))
+    """How a warning line begins (``usms: warning:``; see ``_line_start``)."""
+    return _line_start("{prog}: warning: {message}")
 
 
 def one_error(stderr: str, message: str) -> bool:

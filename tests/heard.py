@@ -1,7 +1,7 @@
 """Chinese runs of English checks: ``"nothing was sent" in result.stderr`` in either language.
 
-The suite's checks are written in English. With ``USMS_TEST_LANG=zh`` (``.ci/run`` runs the CLI
-tests that way too) the CLI speaks Chinese, and ``run_usms`` hands back its output as
+The suite's checks are written in English. With ``USMS_TEST_LANG=zh`` (``.ci/run``'s second
+pass of the whole suite) the CLI speaks Chinese, and ``run_usms`` hands back its output as
 :class:`Heard` text. ``needle in heard`` then holds when the output says what the needle says:
 
 1. the needle is there as it is (numbers, masked phones, options, RetCodes, JSON, anything
@@ -10,12 +10,13 @@ tests that way too) the CLI speaks Chinese, and ``run_usms`` hands back its outp
    Chinese), every value is there as it is, and the words come from the catalog's messages
    (``po/zh_CN/*.po``) whose Chinese is shown: one message whose ``{fields}`` the values
    fill, or, run by run, messages filled into one another ("Sent: {recipients} accepted"
-   with "{n} recipient"). A message is shown when every fixed part of its translation is.
+   with "{n} recipient"). A message is shown when every fixed part of its translation is,
+   and those parts hold some Chinese (not only brackets and a field name).
 
 A one-word needle ("Sent:", "refused") must come whole from a message shown; a token that is
-not a word (a key, an id, a path) is only ever there as it is.
-A needle that is neither is not there, so ``not in`` checks keep their meaning: a message that
-must not be shown must not be shown in Chinese either.
+not a word (a key, an id, a path) is only ever there as it is. Anything else is not there, so
+``not in`` checks keep their meaning: a message that must not be shown must not be shown in
+Chinese either.
 """
 
 from __future__ import annotations

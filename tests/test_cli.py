@@ -49,7 +49,7 @@ _WHOLE_APP = "from usms_cli.cli import app; app(prog_name='usms')"
 
 
 @pytest.mark.parametrize("line", ["usms ", "usms s", "usms sig", "usms --", "usms --l"])
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "powershell"])
 def test_completing_a_command_name_offers_what_the_whole_app_offers(shell: str, line: str) -> None:
     """Completing the command name registers only names and short help (start-up); what the
     shell shows must be what the fully built app would show, help texts and order included."""
@@ -57,6 +57,9 @@ def test_completing_a_command_name_offers_what_the_whole_app_offers(shell: str, 
 
     if shell == "bash":
         env = {"COMP_WORDS": line, "COMP_CWORD": "1"}
+    elif shell == "powershell":
+        word = "" if line.endswith(" ") else line.split()[-1]
+        env = {"_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_WORD_TO_COMPLETE": word}
     else:
         env = {"_TYPER_COMPLETE_ARGS": line, "_TYPER_COMPLETE_FISH_ACTION": "get-args"}
     env = {**os.environ, **env, "_USMS_COMPLETE": f"complete_{shell}"}
